@@ -1,0 +1,41 @@
+"""Settings from the environment (12-factor), overridable by a test mapping."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept the URLs people write in compose files and pick psycopg 3 for PostgreSQL."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def settings(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The configuration mapping for one app."""
+    overrides = dict(overrides or {})
+    env = os.environ
+    default_db = f"sqlite:///{Path(instance_path) / 'emulator.db'}"
+    database_url = overrides.pop("DATABASE_URL", None) or env.get("DATABASE_URL") or default_db
+    config: dict[str, Any] = {
+        "DATABASE_URL": database_url,
+        "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(database_url),
+        "EMULATOR_BASE_DOMAIN": env.get("EMULATOR_BASE_DOMAIN", "localhost"),
+        "EMULATOR_ADMIN_TOKEN": env.get("EMULATOR_ADMIN_TOKEN") or None,
+        "EMULATOR_TENANTS_DIR": env.get(
+            "EMULATOR_TENANTS_DIR", str(Path(__file__).parent.parent / "tenants")
+        ),
+        "MAX_CONTENT_LENGTH": int(env.get("EMULATOR_MAX_BODY_BYTES", 1024 * 1024)),
+        "EMULATOR_MAX_STRING_LENGTH": int(env.get("EMULATOR_MAX_STRING_LENGTH", 4096)),
+        "EMULATOR_MAX_PAGE_SIZE": int(env.get("EMULATOR_MAX_PAGE_SIZE", 1000)),
+        "SECRET_KEY": env.get("EMULATOR_SECRET_KEY") or os.urandom(32).hex(),
+        "JSON_SORT_KEYS": False,
+    }
+    config.update(overrides)
+    if "SQLALCHEMY_DATABASE_URI" not in overrides:
+        config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(config["DATABASE_URL"])
+    return config

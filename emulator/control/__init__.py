@@ -1,0 +1,5 @@
+"""The /_emulator control plane."""
+
+from .views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,111 @@
+"""Database models: all state lives here so any number of workers act as one emulator."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """Naive UTC now: what both SQLite and PostgreSQL store the same way."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Tenant(db.Model):
+    """One emulated vendor tenant, addressed as (vendor, name)."""
+
+    __tablename__ = "tenant"
+    __table_args__ = (UniqueConstraint("vendor", "name", name="uq_tenant_vendor_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(63))
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    credentials: Mapped[list[Credential]] = relationship(
+        back_populates="tenant", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def key(self) -> str:
+        return f"{self.vendor}/{self.name}"
+
+
+class Credential(db.Model):
+    """A secret a tenant accepts, stored only as a hash."""
+
+    __tablename__ = "credential"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # bearer, basic, api_key, access_token, refresh_token
+    username: Mapped[str | None] = mapped_column(String(255))
+    secret_hash: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    tenant: Mapped[Tenant] = relationship(back_populates="credentials")
+
+
+class Resource(db.Model):
+    """A SCIM resource (User or Group) of one tenant; its document is JSON.
+
+    ``unique_key`` is the userName (Users) or displayName (Groups) after the vendor's
+    case rule, so uniqueness is a database constraint and the hot filter is an index hit.
+    """
+
+    __tablename__ = "resource"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "resource_type", "unique_key", name="uq_resource_unique_key"),
+        UniqueConstraint("tenant_id", "resource_type", "scim_id", name="uq_resource_scim_id"),
+        Index("ix_resource_external_id", "tenant_id", "resource_type", "external_id"),
+    )
+
+    pk: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    resource_type: Mapped[str] = mapped_column(String(20))
+    scim_id: Mapped[str] = mapped_column(String(64))
+    unique_key: Mapped[str | None] = mapped_column(String(1024))
+    external_id: Mapped[str | None] = mapped_column(String(1024))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+
+class ResourceValue(db.Model):
+    """An indexed value of a multi-valued attribute (e.g. every email), for filters that must not scan."""
+
+    __tablename__ = "resource_value"
+    __table_args__ = (Index("ix_resource_value_lookup", "tenant_id", "attribute", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_pk: Mapped[int] = mapped_column(ForeignKey("resource.pk", ondelete="CASCADE"), index=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    attribute: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(1024))
+
+
+class Membership(db.Model):
+    """A member of a group; one row each, so adding a member never loads the others."""
+
+    __tablename__ = "membership"
+
+    group_pk: Mapped[int] = mapped_column(ForeignKey("resource.pk", ondelete="CASCADE"), primary_key=True)
+    member_pk: Mapped[int] = mapped_column(
+        ForeignKey("resource.pk", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+    # sub-attributes exactly as the client sent them; the server computes none
+    display: Mapped[str | None] = mapped_column(String(1024))
+    ref: Mapped[str | None] = mapped_column(String(2048))
+    kind: Mapped[str | None] = mapped_column(String(20))

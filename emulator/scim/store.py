@@ -1,0 +1,302 @@
+"""Resource operations over the database for one tenant and resource type.
+
+Users and groups are rows with a JSON document; the vendor's unique attribute sits in an
+indexed column under a database constraint, group members are one row each, and the
+values filters look up (emails) are indexed beside the document.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import ScimError, bad_request, conflict, not_found
+from ..extensions import db
+from ..models import Membership, Resource, ResourceValue, utcnow
+from ..tenants import TenantScope
+from .schema import ResourceType
+
+# multi-valued attributes whose values are indexed for filters (resource type -> attributes)
+INDEXED_VALUES: dict[str, tuple[str, ...]] = {"User": ("emails",)}
+
+
+def stamp(value: Any) -> str:
+    return value.isoformat(timespec="milliseconds") + "Z"
+
+
+def etag(row: Resource) -> str:
+    return f'W/"{row.version}"'
+
+
+class Store:
+    """Reads and writes one tenant's resources of one type."""
+
+    def __init__(self, scope: TenantScope, resource_type: ResourceType, base_url: str) -> None:
+        self.scope = scope
+        self.tenant_id = scope.tenant.id
+        self.resource_type = resource_type
+        self.base_url = base_url.rstrip("/")
+        unique_name = "userName" if resource_type.name == "User" else "displayName"
+        self.unique_attribute = resource_type.schema.attribute(unique_name)
+
+    # -- keys -------------------------------------------------------------------------------
+
+    def key(self, value: Any) -> str | None:
+        """A value of the unique attribute as the unique column holds it (the vendor's case rule)."""
+        if not isinstance(value, str) or self.unique_attribute is None:
+            return None
+        return value if self.unique_attribute.case_exact else value.lower()
+
+    def unique_value(self, document: dict[str, Any]) -> Any:
+        return document.get(self.unique_attribute.name) if self.unique_attribute else None
+
+    def location(self, scim_id: str) -> str:
+        return f"{self.base_url}{self.resource_type.endpoint}/{scim_id}"
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def select(self) -> Any:
+        return select(Resource).where(
+            Resource.tenant_id == self.tenant_id, Resource.resource_type == self.resource_type.name
+        )
+
+    def get(self, scim_id: str) -> Resource:
+        row = db.session.execute(self.select().where(Resource.scim_id == scim_id)).scalar_one_or_none()
+        if row is None:
+            raise not_found(f"{self.resource_type.name} {scim_id} not found")
+        return row
+
+    def members_of(self, group_pks: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+        """Members of the given groups, in one query."""
+        found: dict[int, list[dict[str, Any]]] = {pk: [] for pk in group_pks}
+        if not group_pks:
+            return found
+        rows = db.session.execute(
+            select(Membership.group_pk, Resource.scim_id, Membership.display, Membership.ref, Membership.kind)
+            .join(Resource, Resource.pk == Membership.member_pk)
+            .where(Membership.group_pk.in_(group_pks))
+            .order_by(Membership.group_pk, Resource.pk)
+        )
+        for group_pk, scim_id, display, ref, kind in rows:
+            member = {"value": scim_id}
+            for name, value in (("display", display), ("$ref", ref), ("type", kind)):
+                if value is not None:
+                    member[name] = value
+            found[group_pk].append(member)
+        return found
+
+    def groups_of(self, user_pks: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+        """Groups the given users belong to (directly), in one query."""
+        found: dict[int, list[dict[str, Any]]] = {pk: [] for pk in user_pks}
+        if not user_pks:
+            return found
+        rows = db.session.execute(
+            select(Membership.member_pk, Resource.scim_id, Resource.data)
+            .join(Resource, Resource.pk == Membership.group_pk)
+            .where(Membership.member_pk.in_(user_pks))
+            .order_by(Resource.pk)
+        )
+        for member_pk, scim_id, data in rows:
+            found[member_pk].append(
+                {
+                    "value": scim_id,
+                    "$ref": f"{self.base_url}/Groups/{scim_id}",
+                    "display": data.get("displayName"),
+                    "type": "direct",
+                }
+            )
+        return found
+
+    def has_attribute(self, name: str) -> bool:
+        return self.resource_type.schema.attribute(name) is not None
+
+    def render(self, rows: Sequence[Resource], *, relations: bool = True) -> list[dict[str, Any]]:
+        """Full SCIM representations; ``relations=False`` leaves members/groups unloaded."""
+        pks = [row.pk for row in rows]
+        members: dict[int, list[dict[str, Any]]] = {}
+        groups: dict[int, list[dict[str, Any]]] = {}
+        if relations and self.resource_type.name == "Group" and self.has_attribute("members"):
+            members = self.members_of(pks)
+        if relations and self.resource_type.name == "User" and self.has_attribute("groups"):
+            groups = self.groups_of(pks)
+        out = []
+        for row in rows:
+            resource = {"schemas": row.data.get("schemas", [self.resource_type.schema.id]), "id": row.scim_id}
+            resource.update((k, v) for k, v in row.data.items() if k != "schemas")
+            if members.get(row.pk):
+                resource["members"] = members[row.pk]
+            if groups.get(row.pk):
+                resource["groups"] = groups[row.pk]
+            resource["meta"] = {
+                "resourceType": self.resource_type.name,
+                "created": stamp(row.created_at),
+                "lastModified": stamp(row.updated_at),
+                "location": self.location(row.scim_id),
+                "version": etag(row),
+            }
+            out.append(resource)
+        return out
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def create(self, document: dict[str, Any]) -> Resource:
+        members = document.pop("members", None)
+        now = utcnow()
+        row = Resource(
+            tenant_id=self.tenant_id,
+            resource_type=self.resource_type.name,
+            scim_id=str(uuid.uuid4()),
+            unique_key=self.key(self.unique_value(document)),
+            external_id=document.get("externalId"),
+            data=document,
+            created_at=now,
+            updated_at=now,
+            version=1,
+        )
+        db.session.add(row)
+        self.flush_unique()
+        self.index_values(row, document)
+        if members:
+            self.add_members(row, members)
+        return row
+
+    def replace(self, row: Resource, document: dict[str, Any], members: list[dict[str, Any]] | None) -> None:
+        """Write a new document (and, for groups, a new member set when given)."""
+        row.data = document
+        row.unique_key = self.key(self.unique_value(document))
+        row.external_id = document.get("externalId")
+        self.touch(row)
+        self.flush_unique()
+        self.index_values(row, document)
+        if members is not None:
+            self.clear_members(row)
+            self.add_members(row, members)
+
+    def touch(self, row: Resource) -> None:
+        row.updated_at = utcnow()
+        row.version = (row.version or 0) + 1
+
+    def delete(self, row: Resource) -> None:
+        db.session.delete(row)
+        db.session.flush()
+
+    def flush_unique(self) -> None:
+        try:
+            db.session.flush()
+        except IntegrityError:
+            db.session.rollback()
+            name = self.unique_attribute.name if self.unique_attribute else "value"
+            raise conflict(self.uniqueness_message(name)) from None
+
+    def uniqueness_message(self, name: str) -> str:
+        return f"a {self.resource_type.name} with this {name} already exists"
+
+    def index_values(self, row: Resource, document: dict[str, Any]) -> None:
+        attributes = INDEXED_VALUES.get(self.resource_type.name, ())
+        if not attributes:
+            return
+        db.session.execute(delete(ResourceValue).where(ResourceValue.resource_pk == row.pk))
+        values = [
+            {
+                "resource_pk": row.pk,
+                "tenant_id": self.tenant_id,
+                "attribute": name,
+                "value": item["value"].lower(),
+            }
+            for name in attributes
+            for item in document.get(name, [])
+            if isinstance(item, dict) and isinstance(item.get("value"), str)
+        ]
+        if values:
+            db.session.execute(insert(ResourceValue), values)
+
+    # -- members ----------------------------------------------------------------------------
+
+    def member_pks(self, members: Iterable[Any]) -> dict[str, int]:
+        """Resolve member ids to rows of this tenant; unknown ids are dropped or a 400 (quirk)."""
+        ids = []
+        for member in members:
+            value = member.get("value") if isinstance(member, dict) else None
+            if not isinstance(value, str) or not value:
+                raise bad_request("each member needs a 'value' with the id of a user or group of this tenant")
+            ids.append(value)
+        found: dict[str, int] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = db.session.execute(
+                select(Resource.scim_id, Resource.pk).where(
+                    Resource.tenant_id == self.tenant_id, Resource.scim_id.in_(chunk)
+                )
+            )
+            found.update((scim_id, pk) for scim_id, pk in rows)
+        missing = [i for i in ids if i not in found]
+        if missing and self.scope.quirk("unknown_members") == "reject":
+            raise bad_request(f"member(s) not found in this tenant: {', '.join(missing[:5])}")
+        return found
+
+    def add_members(self, row: Resource, members: list[Any]) -> None:
+        """Add members (skipping present ones), keeping the sub-attributes the client sent."""
+        pks = self.member_pks(members)
+        if not pks:
+            return
+        existing = set(
+            db.session.execute(
+                select(Membership.member_pk).where(
+                    Membership.group_pk == row.pk, Membership.member_pk.in_(set(pks.values()))
+                )
+            ).scalars()
+        )
+        new: dict[int, dict[str, Any]] = {}
+        for member in members:
+            pk = pks.get(member["value"])
+            if pk is None or pk in existing or pk in new:
+                continue
+            new[pk] = {
+                "group_pk": row.pk,
+                "member_pk": pk,
+                "tenant_id": self.tenant_id,
+                "display": text_or_none(member.get("display")),
+                "ref": text_or_none(member.get("$ref")),
+                "kind": text_or_none(member.get("type")),
+            }
+        if new:
+            db.session.execute(insert(Membership), list(new.values()))
+
+    def remove_members(self, row: Resource, members: list[Any]) -> None:
+        pks = list(self.member_pks_lenient(members))
+        if pks:
+            db.session.execute(
+                delete(Membership).where(Membership.group_pk == row.pk, Membership.member_pk.in_(pks))
+            )
+
+    def member_pks_lenient(self, members: Iterable[Any]) -> Iterable[int]:
+        """Ids to remove: unknown ids are simply not members."""
+        ids = [m.get("value") for m in members if isinstance(m, dict) and isinstance(m.get("value"), str)]
+        if not ids:
+            return []
+        return db.session.execute(
+            select(Resource.pk).where(Resource.tenant_id == self.tenant_id, Resource.scim_id.in_(ids))
+        ).scalars()
+
+    def clear_members(self, row: Resource) -> None:
+        db.session.execute(delete(Membership).where(Membership.group_pk == row.pk))
+
+
+def text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def precondition(row: Resource, if_match: str | None) -> None:
+    """RFC 7644 §3.14: a stale If-Match is 412."""
+    if not if_match:
+        return
+    tags = [t.strip() for t in if_match.split(",")]
+    if "*" in tags:
+        return
+    current = etag(row)
+    if current not in tags and current.removeprefix("W/") not in tags:
+        raise ScimError(412, f"version mismatch: the resource is at {current}")

@@ -1,0 +1,257 @@
+"""The SCIM 2.0 surface of every tenant: thin views over operations, store and listing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, request
+
+from .. import auth, tenants
+from ..errors import bad_request, not_found, scim_response
+from ..extensions import db
+from ..routing import TENANT_KEY
+from . import operations
+from .discovery import list_response, service_provider_config
+from .query import Lister, ListRequest, integer, search_across
+from .resources import parse_attribute_list, project
+from .store import Store, etag, precondition
+
+bp = Blueprint("scim", __name__, url_prefix="/scim/v2")
+SEARCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+ENDPOINTS = {"Users": "User", "Groups": "Group"}
+MAX_DEPTH = 64
+
+
+@bp.before_request
+def resolve_tenant() -> None:
+    """Load the addressed tenant; discovery is public, everything else needs the vendor's auth."""
+    key = request.environ.get(TENANT_KEY)
+    if key is None:
+        raise not_found(
+            "no tenant addressed: use Host <name>.<vendor>."
+            f"{current_app.config['EMULATOR_BASE_DOMAIN']} or the /t/<vendor>/<name>/scim/v2 alias"
+        )
+    tenant = tenants.find(*key)
+    if tenant is None:
+        raise not_found(f"no tenant {key[0]}/{key[1]}")
+    g.scope = tenants.scope_of(tenant)
+    if request.endpoint not in DISCOVERY:
+        g.credential = auth.authenticate(tenant, g.scope.profile, request)
+
+
+def base_url() -> str:
+    return request.url_root.rstrip("/") + bp.url_prefix
+
+
+def read_json() -> Any:
+    """The request body as JSON, or a 400 invalidSyntax saying what is wrong with it."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise bad_request("the request body is empty; a JSON object is required", "invalidSyntax")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise bad_request("the request body is not valid UTF-8", "invalidSyntax") from None
+    if nesting(text) > MAX_DEPTH:
+        raise bad_request(f"the request body nests deeper than {MAX_DEPTH} levels", "invalidSyntax")
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise bad_request(f"the request body is not valid JSON: {error}", "invalidSyntax") from None
+
+
+def nesting(text: str) -> int:
+    """Bracket depth of a JSON text (an upper bound; strings are not excluded)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def store_for(endpoint: str) -> Store:
+    name = ENDPOINTS.get(endpoint)
+    resource_type = g.scope.profile.resource_type(name) if name else None
+    if resource_type is None:
+        raise not_found(f"/{endpoint} is not an endpoint of this {g.scope.profile.name} tenant")
+    return Store(g.scope, resource_type, base_url())
+
+
+def one(store: Store, row: Any, status: int = 200) -> Response:
+    """A single resource, projected by the query's attributes, with its ETag and Location."""
+    resource = store.render([row], relations=wants_relations(store))[0]
+    resource = project(
+        resource,
+        store.resource_type,
+        parse_attribute_list(request.args.get("attributes")),
+        parse_attribute_list(request.args.get("excludedAttributes")),
+    )
+    headers = {"ETag": etag(row), "Location": store.location(row.scim_id)}
+    return scim_response(resource, status, headers)
+
+
+def wants_relations(store: Store) -> bool:
+    query = ListRequest(
+        attributes=parse_attribute_list(request.args.get("attributes")),
+        excluded=parse_attribute_list(request.args.get("excludedAttributes")),
+    )
+    return Lister(store, 0).wants_relations(query)
+
+
+def list_request(source: dict[str, Any]) -> ListRequest:
+    def text(name: str) -> str | None:
+        value = source.get(name)
+        if value is not None and not isinstance(value, str):
+            raise bad_request(f"{name} must be a string")
+        return value
+
+    def names(name: str) -> list[str]:
+        value = source.get(name)
+        if isinstance(value, list):
+            return [str(v) for v in value]
+        return parse_attribute_list(text(name))
+
+    return ListRequest(
+        filter=text("filter"),
+        sort_by=text("sortBy"),
+        sort_order=(text("sortOrder") or "ascending").lower(),
+        start_index=integer(source.get("startIndex"), "startIndex") or 1,
+        count=integer(source.get("count"), "count"),
+        attributes=names("attributes"),
+        excluded=names("excludedAttributes"),
+    )
+
+
+def answer_list(store: Store, query: ListRequest) -> Response:
+    lister = Lister(store, current_app.config["EMULATOR_MAX_PAGE_SIZE"])
+    return scim_response(lister.answer(query))
+
+
+# -- resources -------------------------------------------------------------------------------
+
+
+@bp.get("/<any(Users, Groups):endpoint>")
+def list_resources(endpoint: str) -> Response:
+    return answer_list(store_for(endpoint), list_request(request.args.to_dict()))
+
+
+@bp.post("/<any(Users, Groups):endpoint>/.search")
+def search_resources(endpoint: str) -> Response:
+    body = read_json()
+    if not isinstance(body, dict):
+        raise bad_request("a SearchRequest must be a JSON object", "invalidSyntax")
+    return answer_list(store_for(endpoint), list_request(body))
+
+
+@bp.post("/<any(Users, Groups):endpoint>")
+def create_resource(endpoint: str) -> Response:
+    store = store_for(endpoint)
+    row = operations.create(store, read_json())
+    db.session.commit()
+    return one(store, row, 201)
+
+
+@bp.get("/<any(Users, Groups):endpoint>/<scim_id>")
+def get_resource(endpoint: str, scim_id: str) -> Response:
+    store = store_for(endpoint)
+    row = store.get(scim_id)
+    if request.headers.get("If-None-Match") == etag(row):
+        return Response(status=304, headers={"ETag": etag(row)})
+    return one(store, row)
+
+
+@bp.put("/<any(Users, Groups):endpoint>/<scim_id>")
+def replace_resource(endpoint: str, scim_id: str) -> Response:
+    store = store_for(endpoint)
+    row = store.get(scim_id)
+    precondition(row, request.headers.get("If-Match"))
+    operations.replace(store, row, read_json())
+    db.session.commit()
+    return one(store, row)
+
+
+@bp.patch("/<any(Users, Groups):endpoint>/<scim_id>")
+def patch_resource(endpoint: str, scim_id: str) -> Response:
+    store = store_for(endpoint)
+    row = store.get(scim_id)
+    precondition(row, request.headers.get("If-Match"))
+    operations.patch(store, row, read_json())
+    db.session.commit()
+    return one(store, row)
+
+
+@bp.delete("/<any(Users, Groups):endpoint>/<scim_id>")
+def delete_resource(endpoint: str, scim_id: str) -> Response:
+    store = store_for(endpoint)
+    row = store.get(scim_id)
+    precondition(row, request.headers.get("If-Match"))
+    operations.delete(store, row)
+    db.session.commit()
+    return Response(status=204)
+
+
+@bp.post("/.search")
+def search_all() -> Response:
+    body = read_json()
+    if not isinstance(body, dict):
+        raise bad_request("a SearchRequest must be a JSON object", "invalidSyntax")
+    max_page = current_app.config["EMULATOR_MAX_PAGE_SIZE"]
+    listers = [Lister(Store(g.scope, t, base_url()), max_page) for t in g.scope.profile.resource_types]
+    return scim_response(search_across(listers, list_request(body)))
+
+
+# -- discovery -------------------------------------------------------------------------------
+
+
+@bp.get("/ServiceProviderConfig")
+def service_provider() -> Response:
+    return scim_response(
+        service_provider_config(g.scope.profile, base_url(), current_app.config["EMULATOR_MAX_PAGE_SIZE"])
+    )
+
+
+@bp.get("/ResourceTypes")
+def resource_types() -> Response:
+    return scim_response(
+        list_response(
+            [t.to_scim(f"{base_url()}/ResourceTypes/{t.name}") for t in g.scope.profile.resource_types]
+        )
+    )
+
+
+@bp.get("/ResourceTypes/<name>")
+def resource_type(name: str) -> Response:
+    found = g.scope.profile.resource_type(name)
+    if found is None:
+        raise not_found(f"no resource type {name}")
+    return scim_response(found.to_scim(f"{base_url()}/ResourceTypes/{found.name}"))
+
+
+def tenant_schemas() -> list[Any]:
+    seen: dict[str, Any] = {}
+    for resource_type in g.scope.profile.resource_types:
+        for schema in resource_type.schemas:
+            seen.setdefault(schema.id, schema)
+    return list(seen.values())
+
+
+@bp.get("/Schemas")
+def schemas() -> Response:
+    return scim_response(list_response([s.to_scim(f"{base_url()}/Schemas/{s.id}") for s in tenant_schemas()]))
+
+
+@bp.get("/Schemas/<schema_id>")
+def schema(schema_id: str) -> Response:
+    found = next((s for s in tenant_schemas() if s.id.lower() == schema_id.lower()), None)
+    if found is None:
+        raise not_found(f"no schema {schema_id}")
+    return scim_response(found.to_scim(f"{base_url()}/Schemas/{found.id}"))
+
+
+DISCOVERY = {
+    f"scim.{name}" for name in ("service_provider", "resource_types", "resource_type", "schemas", "schema")
+}

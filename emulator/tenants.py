@@ -1,0 +1,186 @@
+"""Tenant operations shared by the control plane, the CLI, start-up files and the dashboard."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from flask import current_app
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from . import auth
+from .errors import ScimError
+from .extensions import db
+from .models import Credential, Membership, Resource, ResourceValue, Tenant
+from .vendors import VENDORS, VendorProfile, get_profile
+
+NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+@dataclass
+class TenantScope:
+    """A tenant with its vendor profile and its effective quirk values."""
+
+    tenant: Tenant
+    profile: VendorProfile
+    options: dict[str, Any]
+
+    def quirk(self, name: str) -> Any:
+        return self.options[name]
+
+
+def scope_of(tenant: Tenant) -> TenantScope:
+    profile = get_profile(tenant.vendor)
+    assert profile is not None, tenant.vendor
+    return TenantScope(tenant, profile, profile.options(tenant.options))
+
+
+def profile_or_error(vendor: str) -> VendorProfile:
+    profile = get_profile(vendor)
+    if profile is None:
+        raise ScimError(
+            400, f"unknown vendor {vendor!r}; known: {', '.join(sorted(VENDORS))}", "invalidValue"
+        )
+    return profile
+
+
+def find(vendor: str, name: str) -> Tenant | None:
+    return db.session.execute(
+        select(Tenant).where(Tenant.vendor == vendor, Tenant.name == name)
+    ).scalar_one_or_none()
+
+
+def get(vendor: str, name: str) -> Tenant:
+    """The tenant or a 404."""
+    tenant = find(vendor, name)
+    if tenant is None:
+        raise ScimError(404, f"no tenant {vendor}/{name}")
+    return tenant
+
+
+def list_all() -> list[Tenant]:
+    return list(db.session.execute(select(Tenant).order_by(Tenant.vendor, Tenant.name)).scalars())
+
+
+def create(
+    vendor: str, name: str, options: dict[str, Any] | None = None, credentials: dict[str, Any] | None = None
+) -> tuple[Tenant, dict[str, Any]]:
+    """Create a tenant and its first credential; returns the credential as shown once."""
+    profile = profile_or_error(vendor)
+    if not NAME.match(name or ""):
+        raise ScimError(
+            400, "tenant name must be a DNS label: lower-case letters, digits and '-'", "invalidValue"
+        )
+    options = dict(options or {})
+    problems = profile.validate_options(options)
+    if problems:
+        raise ScimError(400, "; ".join(problems), "invalidValue")
+    tenant = Tenant(vendor=vendor, name=name, options=options)
+    db.session.add(tenant)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ScimError(409, f"tenant {vendor}/{name} already exists", "uniqueness") from None
+    shown = auth.issue(tenant, profile, credentials)
+    db.session.commit()
+    return tenant, shown
+
+
+def delete_tenant(tenant: Tenant) -> None:
+    db.session.delete(tenant)
+    db.session.commit()
+
+
+def reset(tenant: Tenant) -> None:
+    """Empty users, groups (and, once it exists, the journal); keep the tenant and credentials."""
+    for model in (Membership, ResourceValue, Resource):
+        db.session.execute(delete(model).where(model.tenant_id == tenant.id))
+    db.session.commit()
+
+
+def counts(tenant: Tenant) -> dict[str, int]:
+    rows = db.session.execute(
+        select(Resource.resource_type, func.count())
+        .where(Resource.tenant_id == tenant.id)
+        .group_by(Resource.resource_type)
+    ).all()
+    found = dict(rows)
+    return {"users": found.get("User", 0), "groups": found.get("Group", 0)}
+
+
+def urls(tenant: Tenant, root: str) -> dict[str, str]:
+    """The subdomain URL and the path-alias URL of a tenant, from the request's root URL."""
+    scheme, _, rest = root.partition("://")
+    host = rest.split("/", 1)[0]
+    port = ""
+    if ":" in host and not host.endswith("]"):
+        port = ":" + host.rsplit(":", 1)[1]
+    base = current_app.config["EMULATOR_BASE_DOMAIN"]
+    return {
+        "scim_url": f"{scheme}://{tenant.name}.{tenant.vendor}.{base}{port}/scim/v2",
+        "alias_url": f"{root.rstrip('/')}/t/{tenant.vendor}/{tenant.name}/scim/v2",
+    }
+
+
+def describe(tenant: Tenant, root: str) -> dict[str, Any]:
+    """A tenant as the control plane shows it; secrets are never included."""
+    scope = scope_of(tenant)
+    return {
+        "vendor": tenant.vendor,
+        "name": tenant.name,
+        **urls(tenant, root),
+        "options": scope.options,
+        "created_at": tenant.created_at.isoformat() + "Z",
+        "counts": counts(tenant),
+        "credentials": [credential_state(c) for c in tenant.credentials],
+    }
+
+
+def credential_state(credential: Credential) -> dict[str, Any]:
+    """What may be shown of a stored credential: its kind and lifecycle, not the secret."""
+
+    def stamp(value: Any) -> str | None:
+        return value.isoformat() + "Z" if value else None
+
+    body: dict[str, Any] = {
+        "id": credential.id,
+        "type": credential.kind,
+        "created_at": stamp(credential.created_at),
+        "expires_at": stamp(credential.expires_at),
+        "revoked_at": stamp(credential.revoked_at),
+        "last_used_at": stamp(credential.last_used_at),
+        "state": auth.methods.usable(credential) or "active",
+    }
+    if credential.username:
+        body["username"] = credential.username
+    return body
+
+
+def load_files(directory: str | Path) -> list[tuple[Tenant, dict[str, Any] | None]]:
+    """Create the tenants described by ``*.yaml`` files, with the credentials they name.
+
+    Safe when several workers start at once: a tenant another worker created first is
+    left as it is.
+    """
+    created = []
+    for path in sorted(Path(directory).glob("*.y*ml")):
+        spec = yaml.safe_load(path.read_text()) or {}
+        entries = spec if isinstance(spec, list) else [spec]
+        for entry in entries:
+            vendor, name = entry["vendor"], entry["name"]
+            existing = find(vendor, name)
+            if existing is not None:
+                created.append((existing, None))
+                continue
+            try:
+                created.append(create(vendor, name, entry.get("options"), entry.get("credentials")))
+            except ScimError as error:
+                if error.status != 409:
+                    raise ValueError(f"{path}: {error.detail}") from None
+                created.append((get(vendor, name), None))
+    return created

@@ -1,0 +1,18 @@
+"""The generic vendor: a complete RFC 7643/7644 target with nothing restricted."""
+
+from ..scim.schema import ENTERPRISE_USER, GROUP, USER
+from .profile import VendorProfile
+
+PROFILE = VendorProfile(
+    name="generic",
+    title="Generic RFC 7643/7644 SCIM 2.0 service provider",
+    auth=("bearer",),
+    user_schema=USER,
+    user_extensions=(ENTERPRISE_USER,),
+    group_schema=GROUP,
+    filterable=None,
+    notes=(
+        "Every core User and Group attribute and the enterprise extension; the whole filter grammar; "
+        "sorting, ETags and paging. A bearer token issued by the control plane.",
+    ),
+)
