@@ -32,11 +32,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """The SCIM surface of every tenant and the control plane."""
+    """The SCIM surface of every tenant, its OAuth endpoints, and the control plane."""
+    from .auth.oauth import bp as oauth
     from .control import bp as control
     from .scim.views import bp as scim
 
     app.register_blueprint(scim)
+    app.register_blueprint(oauth)
     app.register_blueprint(control)
 
 

@@ -29,12 +29,30 @@ class Tenant(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     credentials: Mapped[list[Credential]] = relationship(
-        back_populates="tenant", cascade="all, delete-orphan", passive_deletes=True
+        back_populates="tenant", cascade="all, delete-orphan", passive_deletes=True, order_by="Credential.id"
+    )
+    accounts: Mapped[list[Account]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="Account.id"
     )
 
     @property
     def key(self) -> str:
         return f"{self.vendor}/{self.name}"
+
+
+class Account(db.Model):
+    """A vendor-side user that owns credentials: a Jive admin, a Jostle Automation user, a Jellyfish admin."""
+
+    __tablename__ = "account"
+    __table_args__ = (UniqueConstraint("tenant_id", "username", name="uq_account_username"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+    username: Mapped[str] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Credential(db.Model):
@@ -44,16 +62,20 @@ class Credential(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # bearer, basic, api_key, access_token, refresh_token
-    username: Mapped[str | None] = mapped_column(String(255))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # bearer, api_key, access_token, refresh_token, code
+    label: Mapped[str | None] = mapped_column(String(255))
     secret_hash: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
+    # Britive-style validity: the credential lapses after this many days without use
+    validity_days: Mapped[int | None]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     tenant: Mapped[Tenant] = relationship(back_populates="credentials")
+    account: Mapped[Account | None] = relationship()
 
 
 class Resource(db.Model):

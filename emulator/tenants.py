@@ -13,11 +13,13 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from . import auth
+from .auth.styles import lapse, stamp, unusable
 from .errors import ScimError
 from .extensions import db
-from .models import Credential, Membership, Resource, ResourceValue, Tenant
+from .models import Account, Credential, Membership, Resource, ResourceValue, Tenant
 from .vendors import VENDORS, VendorProfile, get_profile
 
+SHOWN_KINDS = frozenset({"bearer", "api_key", "access_token"})
 NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
@@ -86,7 +88,7 @@ def create(
     except IntegrityError:
         db.session.rollback()
         raise ScimError(409, f"tenant {vendor}/{name} already exists", "uniqueness") from None
-    shown = auth.issue(tenant, profile, credentials)
+    shown = auth.issue(tenant, profile, profile.options(options), credentials)
     db.session.commit()
     return tenant, shown
 
@@ -137,28 +139,33 @@ def describe(tenant: Tenant, root: str) -> dict[str, Any]:
         "options": scope.options,
         "created_at": tenant.created_at.isoformat() + "Z",
         "counts": counts(tenant),
-        "credentials": [credential_state(c) for c in tenant.credentials],
+        "credentials": [credential_state(c) for c in tenant.credentials if c.kind in SHOWN_KINDS],
+        "accounts": [account_state(a) for a in tenant.accounts],
     }
 
 
 def credential_state(credential: Credential) -> dict[str, Any]:
-    """What may be shown of a stored credential: its kind and lifecycle, not the secret."""
-
-    def stamp(value: Any) -> str | None:
-        return value.isoformat() + "Z" if value else None
-
+    """What may be shown of a stored credential: its kind and lifecycle, never the secret."""
     body: dict[str, Any] = {
         "id": credential.id,
         "type": credential.kind,
+        "label": credential.label,
+        "account": credential.account.username if credential.account else None,
         "created_at": stamp(credential.created_at),
-        "expires_at": stamp(credential.expires_at),
-        "revoked_at": stamp(credential.revoked_at),
         "last_used_at": stamp(credential.last_used_at),
-        "state": auth.methods.usable(credential) or "active",
+        "validity_days": credential.validity_days,
+        "expires_at": stamp(lapse(credential)),
+        "revoked_at": stamp(credential.revoked_at),
+        "state": "active",
     }
-    if credential.username:
-        body["username"] = credential.username
+    if unusable(credential):
+        body["state"] = "revoked" if credential.revoked_at else "expired"
     return body
+
+
+def account_state(account: Account) -> dict[str, Any]:
+    """A vendor-side account (Jive admin, Jostle Automation user): never its password."""
+    return {"username": account.username, "role": account.role, "active": account.active}
 
 
 def load_files(directory: str | Path) -> list[tuple[Tenant, dict[str, Any] | None]]:

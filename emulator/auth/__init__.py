@@ -1,47 +1,68 @@
-"""Tenant authentication: the methods a vendor profile names, tried in order."""
+"""Tenant authentication: the credential styles a vendor profile names, tried in order."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Request
 
 from ..errors import ScimError
-from ..models import Credential, Tenant, utcnow
-from ..vendors import VendorProfile
-from .methods import METHODS, AuthMethod, usable
+from ..extensions import db
+from ..models import Account, Credential, Tenant, utcnow
+from .styles import CredentialStyle
+
+if TYPE_CHECKING:
+    from ..vendors import VendorProfile
 
 USE_RESOLUTION = timedelta(seconds=60)
 
 
-def method(name: str) -> AuthMethod:
-    return METHODS[name]
+def style_named(profile: VendorProfile, name: str | None) -> CredentialStyle:
+    """The profile's style called ``name`` (its first when None), or a 400."""
+    if name is None:
+        return profile.auth[0]
+    for style in profile.auth:
+        if style.name == name:
+            return style
+    known = ", ".join(s.name for s in profile.auth)
+    raise ScimError(
+        400, f"{profile.name} tenants take credentials of style {known}, not {name!r}", "invalidValue"
+    )
 
 
-def issue(tenant: Tenant, profile: VendorProfile, given: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Issue the vendor's primary credential; returns it in the vendor's shape."""
-    _, shown = method(profile.auth[0]).issue(tenant, dict(given or {}))
-    return shown
+def issue(
+    tenant: Tenant, profile: VendorProfile, options: dict[str, Any], given: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Issue a credential the vendor's way; returns it in the vendor's shape, shown this once."""
+    given = dict(given or {})
+    return style_named(profile, given.pop("style", None)).issue(tenant, options, given)
 
 
-def authenticate(tenant: Tenant, profile: VendorProfile, request: Request) -> Credential:
-    """The credential the request carries, or a 401 in the vendor's words."""
-    for name in profile.auth:
-        credential = method(name).find(tenant, request)
-        if credential is None:
+def mark_used(credential: Credential) -> None:
+    """Record use at most once a minute, in a short transaction of its own.
+
+    Nothing has been written when a request authenticates, so ending the read transaction
+    first keeps a GET's snapshot from having to turn into a write.
+    """
+    now = utcnow()
+    if credential.last_used_at is not None and now - credential.last_used_at < USE_RESOLUTION:
+        return
+    db.session.commit()
+    credential.last_used_at = now
+    db.session.commit()
+
+
+def authenticate(tenant: Tenant, profile: VendorProfile, request: Request) -> Credential | Account:
+    """What authenticated the request, or a 401/403 in the vendor's words."""
+    for style in profile.auth:
+        found = style.recognise(tenant, request)
+        if found is None:
             continue
-        problem = usable(credential)
-        if problem:
-            raise ScimError(
-                401, problem, headers={"WWW-Authenticate": f'{method(name).scheme} realm="{tenant.key}"'}
-            )
-        now = utcnow()
-        # written at most once a minute so reads stay reads
-        if credential.last_used_at is None or now - credential.last_used_at > USE_RESOLUTION:
-            credential.last_used_at = now
-        return credential
-    schemes = ", ".join(f'{method(n).scheme} realm="{tenant.key}"' for n in profile.auth)
+        if isinstance(found, Credential):
+            mark_used(found)
+        return found
+    schemes = ", ".join(dict.fromkeys(f'{s.scheme} realm="{tenant.key}"' for s in profile.auth))
     raise ScimError(
         401, "authentication required: missing or invalid credentials", headers={"WWW-Authenticate": schemes}
     )

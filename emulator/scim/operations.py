@@ -33,6 +33,7 @@ def reader_for(store: Store) -> Reader:
 
 def create(store: Store, body: Any) -> Resource:
     document = reader_for(store).read(body)
+    check_references(store, document)
     return store.create(document)
 
 
@@ -40,8 +41,18 @@ def replace(store: Store, row: Resource, body: Any) -> None:
     reader = reader_for(store)
     document = reader.read(body)
     check_immutable(store, row, document)
+    check_references(store, document)
     members = document.pop("members", []) if store.resource_type.name == "Group" else None
     store.replace(row, document, members)
+
+
+def check_references(store: Store, document: dict[str, Any]) -> None:
+    """The vendor's reference attributes (e.g. Thrive's manager) must name a user of the tenant."""
+    for name in store.scope.profile.references:
+        for container in (document, *(v for v in document.values() if isinstance(v, dict))):
+            value = container.get(name)
+            if isinstance(value, dict) and value.get("value") is not None and not store.user_exists(value["value"]):
+                raise bad_request(f"{name} {value['value']!r} is not a user of this tenant")
 
 
 def check_immutable(store: Store, row: Resource, document: dict[str, Any]) -> None:
@@ -73,6 +84,7 @@ def patch(store: Store, row: Resource, body: Any) -> None:
         reader = reader_for(store)
         document = reader.document(changed)
         reader.check_required(document)
+        check_references(store, document)
         store.replace(row, document, None)
     if member_ops:
         for operation in member_ops:

@@ -8,6 +8,7 @@ attribute paths (``restrict``); everything downstream (validation, filters, PATC
 from __future__ import annotations
 
 from collections.abc import Iterable
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -300,67 +301,89 @@ ENTERPRISE_USER = Schema(
 
 
 # ---------------------------------------------------------------------------
-# Restriction: a vendor's attribute table as a sub-schema.
+# Restriction: a vendor's attribute table, in its tutorial's own notation.
+
+TABLE_ROW = re.compile(r'^(?P<attr>[A-Za-z$][\w$-]*)(?:\[type eq "(?P<type>[^"]+)"\])?(?:\.(?P<sub>[A-Za-z$][\w$-]*))?$')
 
 
-def restrict(schema: Schema, table: Iterable[str], required: Iterable[str] = ()) -> Schema:
-    """Keep only the attributes named in ``table``.
+def from_table(
+    schemas: tuple[Schema, ...],
+    rows: Iterable[str],
+    *,
+    required: Iterable[str] = (),
+    case_exact: Iterable[str] = (),
+) -> tuple[Schema, ...]:
+    """Restrict ``schemas`` (core first, then extensions) to the rows of a vendor's attribute table.
 
-    Entries are attribute paths: ``"userName"``, ``"name.givenName"`` (keeps the complex
-    ``name`` with only that sub-attribute) and ``"emails[work,personal]"`` (a multi-valued
-    attribute whose ``type`` may only take the listed values). Attributes named in
-    ``required`` become required.
+    Rows read as the tutorials print them: ``userName``, ``name.givenName``,
+    ``emails[type eq "work"].value`` (the multi-valued attribute then takes only the listed
+    types, with ``type`` and ``primary`` beside the listed sub-attributes), ``members``,
+    ``externalId`` and ``urn:...:enterprise:2.0:User:manager``. Attributes named in
+    ``required`` become required, those in ``case_exact`` case-exact. An extension with no
+    row is left out.
     """
-    wanted: dict[str, set[str] | None] = {}
-    types: dict[str, tuple[str, ...]] = {}
-    table = list(table)
-    keeps_external_id = "externalId" in table
-    table = [entry for entry in table if entry != "externalId"]
-    for entry in table:
-        head, _, rest = entry.partition(".")
-        if "[" in head:
-            head, _, listed = head.partition("[")
-            types[head.lower()] = tuple(t.strip() for t in listed.rstrip("]").split(",") if t.strip())
-        key = head.lower()
-        if rest:
-            subs = wanted.setdefault(key, set())
-            if subs is not None:
-                subs.add(rest.lower())
-        else:
-            wanted[key] = None
-    required_set = {r.lower() for r in required}
+    by_schema: dict[str, list[str]] = {schema.id: [] for schema in schemas}
+    for row in rows:
+        owner = schemas[0]
+        for schema in schemas[1:]:
+            if row.lower().startswith(schema.id.lower() + ":"):
+                owner, row = schema, row[len(schema.id) + 1 :]
+        by_schema[owner.id].append(row)
+    restricted = [restrict(schemas[0], by_schema[schemas[0].id], required, case_exact)]
+    restricted += [restrict(s, by_schema[s.id], required, case_exact) for s in schemas[1:] if by_schema[s.id]]
+    return tuple(restricted)
 
+
+def restrict(
+    schema: Schema, rows: Iterable[str], required: Iterable[str] = (), case_exact: Iterable[str] = ()
+) -> Schema:
+    """Keep only the attributes (and sub-attributes, and multi-valued types) the rows name."""
+    whole: set[str] = set()
+    subs: dict[str, set[str]] = {}
+    types: dict[str, list[str]] = {}
+    keeps_external_id = False
+    for row in rows:
+        match = TABLE_ROW.match(row.strip())
+        if match is None:
+            raise ValueError(f"cannot read attribute table row {row!r}")
+        attr, kind, sub = match["attr"].lower(), match["type"], match["sub"]
+        if attr == "externalid":
+            keeps_external_id = True
+            continue
+        if kind:
+            types.setdefault(attr, []).append(kind)
+            subs.setdefault(attr, set()).update({"type", "primary"})
+        if sub:
+            subs.setdefault(attr, set()).add(sub.lower())
+        elif not kind:
+            whole.add(attr)
+    required_set = {r.lower() for r in required}
+    exact_set = {c.lower() for c in case_exact}
     kept: list[Attribute] = []
     for attribute in schema.attributes:
         key = attribute.name.lower()
-        if key not in wanted:
+        if key not in whole and key not in subs:
             continue
-        subs = wanted[key]
         new = attribute
-        if subs is not None:
-            new = replace(
-                new, sub_attributes=tuple(a for a in attribute.sub_attributes if a.name.lower() in subs)
-            )
+        if key not in whole:
+            new = replace(new, sub_attributes=tuple(a for a in new.sub_attributes if a.name.lower() in subs[key]))
         if key in types:
             new = replace(
                 new,
                 sub_attributes=tuple(
-                    replace(a, canonical_values=types[key], closed=True) if a.name == "type" else a
+                    replace(a, canonical_values=tuple(types[key]), closed=True) if a.name == "type" else a
                     for a in new.sub_attributes
                 ),
             )
         if key in required_set:
             new = replace(new, required=True)
+        if key in exact_set:
+            new = replace(new, case_exact=True)
         kept.append(new)
-    missing = set(wanted) - {a.name.lower() for a in kept}
+    missing = (whole | set(subs)) - {a.name.lower() for a in kept}
     if missing:
         raise ValueError(f"{schema.name} has no attribute(s) {sorted(missing)}")
     return replace(schema, attributes=tuple(kept), external_id=keeps_external_id)
-
-
-def with_common(schema: Schema) -> tuple[Attribute, ...]:
-    """The attributes a resource of this schema carries, common ones included."""
-    return (*COMMON_ATTRIBUTES, *schema.attributes)
 
 
 @dataclass

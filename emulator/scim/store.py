@@ -111,6 +111,17 @@ class Store:
             )
         return found
 
+    def user_exists(self, scim_id: Any) -> bool:
+        """Whether ``scim_id`` is a user of this tenant."""
+        return isinstance(scim_id, str) and (
+            db.session.execute(
+                select(Resource.pk).where(
+                    Resource.tenant_id == self.tenant_id, Resource.resource_type == "User", Resource.scim_id == scim_id
+                )
+            ).first()
+            is not None
+        )
+
     def has_attribute(self, name: str) -> bool:
         return self.resource_type.schema.attribute(name) is not None
 
@@ -193,6 +204,8 @@ class Store:
             raise conflict(self.uniqueness_message(name)) from None
 
     def uniqueness_message(self, name: str) -> str:
+        if self.resource_type.name == "User" and "uniqueness" in self.scope.profile.messages:
+            return self.scope.profile.messages["uniqueness"]
         return f"a {self.resource_type.name} with this {name} already exists"
 
     def index_values(self, row: Resource, document: dict[str, Any]) -> None:
@@ -290,13 +303,14 @@ def text_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def etag_matches(row: Resource, header: str) -> bool:
+    """Whether an If-Match / If-None-Match list names the row's version (weak comparison; ``*`` is any)."""
+    tags = [t.strip() for t in header.split(",")]
+    current = etag(row)
+    return "*" in tags or current in tags or current.removeprefix("W/") in tags
+
+
 def precondition(row: Resource, if_match: str | None) -> None:
     """RFC 7644 §3.14: a stale If-Match is 412."""
-    if not if_match:
-        return
-    tags = [t.strip() for t in if_match.split(",")]
-    if "*" in tags:
-        return
-    current = etag(row)
-    if current not in tags and current.removeprefix("W/") not in tags:
-        raise ScimError(412, f"version mismatch: the resource is at {current}")
+    if if_match and not etag_matches(row, if_match):
+        raise ScimError(412, f"version mismatch: the resource is at {etag(row)}")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from . import generic
+from . import britive, generic, jellyfish, jive, jostle, thrive
 from .profile import Quirk, VendorProfile
 
-VENDORS: dict[str, VendorProfile] = {profile.name: profile for profile in (generic.PROFILE,)}
+VENDORS: dict[str, VendorProfile] = {
+    module.PROFILE.name: module.PROFILE for module in (generic, jive, jostle, britive, jellyfish, thrive)
+}
 
 
 def get_profile(name: str) -> VendorProfile | None:

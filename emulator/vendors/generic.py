@@ -1,12 +1,13 @@
 """The generic vendor: a complete RFC 7643/7644 target with nothing restricted."""
 
+from ..auth.styles import BearerTokens
 from ..scim.schema import ENTERPRISE_USER, GROUP, USER
 from .profile import VendorProfile
 
 PROFILE = VendorProfile(
     name="generic",
     title="Generic RFC 7643/7644 SCIM 2.0 service provider",
-    auth=("bearer",),
+    auth=(BearerTokens(),),
     user_schema=USER,
     user_extensions=(ENTERPRISE_USER,),
     group_schema=GROUP,

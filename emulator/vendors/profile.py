@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..auth.styles import CredentialStyle
 from ..scim.schema import ResourceType, Schema
 
 
@@ -17,6 +18,7 @@ class Quirk:
     description: str
     choices: tuple[Any, ...] = ()
     source: str = "emulator-defined"
+    implies: dict[Any, dict[str, Any]] = field(default_factory=dict)  # value -> other quirks it sets
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -27,6 +29,8 @@ class Quirk:
         }
         if self.choices:
             body["choices"] = list(self.choices)
+        if self.implies:
+            body["implies"] = {str(k): v for k, v in self.implies.items()}
         return body
 
 
@@ -79,17 +83,25 @@ class VendorProfile:
 
     name: str
     title: str
-    auth: tuple[str, ...]
+    auth: tuple[CredentialStyle, ...]
     user_schema: Schema
     user_extensions: tuple[Schema, ...] = ()
     group_schema: Schema | None = None
     filterable: dict[str, dict[str, frozenset[str]]] | None = None
-    username_case_sensitive: bool = False
     quirk_defaults: dict[str, Any] = field(default_factory=dict)
     quirks: tuple[Quirk, ...] = ()
     notes: tuple[str, ...] = ()
     sort: bool = True
     etag: bool = True
+    # error details in the vendor's words, by scimType (e.g. uniqueness)
+    messages: dict[str, str] = field(default_factory=dict)
+    # complex attributes whose value must be the id of a user of the tenant (e.g. manager)
+    references: tuple[str, ...] = ()
+
+    @property
+    def username_case_sensitive(self) -> bool:
+        user_name = self.user_schema.attribute("userName")
+        return bool(user_name and user_name.case_exact)
 
     @property
     def all_quirks(self) -> tuple[Quirk, ...]:
@@ -100,9 +112,14 @@ class VendorProfile:
         return shared + self.quirks
 
     def options(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Quirk values for a tenant: defaults, then the tenant's overrides."""
+        """Quirk values for a tenant: defaults, what chosen values imply, then explicit overrides."""
+        overrides = overrides or {}
         values = {q.name: q.default for q in self.all_quirks}
-        values.update(overrides or {})
+        values.update(overrides)
+        for quirk in self.all_quirks:
+            for name, value in quirk.implies.get(values[quirk.name], {}).items():
+                if name not in overrides:
+                    values[name] = value
         return values
 
     def validate_options(self, overrides: dict[str, Any]) -> list[str]:
@@ -156,7 +173,7 @@ class VendorProfile:
         return {
             "vendor": self.name,
             "title": self.title,
-            "auth": list(self.auth),
+            "auth": [{"type": type(style).__name__, **asdict(style)} for style in self.auth],
             "resource_types": types,
             "username_case_sensitive": self.username_case_sensitive,
             "quirks": [q.to_json() for q in self.all_quirks],

@@ -1,0 +1,310 @@
+"""Credential styles: how a vendor issues credentials and recognises them on a request.
+
+A vendor profile lists the styles it accepts (the first is the one tenant creation and
+``POST .../credentials`` use by default). ``recognise`` answers None when the request's
+header is not this style's, raises a 401/403 ScimError when it is but cannot be used now,
+and returns the credential or account that authenticated otherwise.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Request
+from sqlalchemy import select, update
+
+from ..errors import ScimError
+from ..extensions import db
+from ..models import Account, Credential, Tenant, utcnow
+from .secrets import digest, new_secret, same
+
+
+def header(request: Request, scheme: str) -> str | None:
+    """The credential after ``scheme`` in the Authorization header, if that is its scheme."""
+    value = request.headers.get("Authorization", "")
+    prefix, _, rest = value.partition(" ")
+    if prefix.lower() != scheme.lower() or not rest.strip():
+        return None
+    return rest.strip()
+
+
+def stamp(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") + "Z" if value else None
+
+
+def lapse(credential: Credential) -> datetime | None:
+    """When the credential stops working: its expiry, or its validity counted from last use."""
+    ends = [credential.expires_at] if credential.expires_at else []
+    if credential.validity_days is not None:
+        since = credential.last_used_at or credential.created_at
+        ends.append(since + timedelta(days=credential.validity_days))
+    return min(ends) if ends else None
+
+
+def unusable(credential: Credential, now: datetime | None = None) -> str | None:
+    """Why a credential cannot be used now, or None."""
+    if credential.revoked_at is not None:
+        return f"{credential.kind.replace('_', ' ')} has been revoked"
+    ends = lapse(credential)
+    if ends is not None and ends <= (now or utcnow()):
+        return f"{credential.kind.replace('_', ' ')} expired at {stamp(ends)}"
+    return None
+
+
+def refused(detail: str, scheme: str, realm: str, status: int = 401) -> ScimError:
+    return ScimError(status, detail, headers={"WWW-Authenticate": f'{scheme} realm="{realm}"'})
+
+
+def find_secret(tenant: Tenant, kind: str, secret: str) -> Credential | None:
+    """The tenant's credential of ``kind`` whose secret this is."""
+    found = db.session.execute(
+        select(Credential).where(
+            Credential.tenant_id == tenant.id,
+            Credential.kind == kind,
+            Credential.secret_hash == digest(secret),
+        )
+    ).scalar_one_or_none()
+    return found if found is not None and same(found.secret_hash, secret) else None
+
+
+def revoke_all(tenant: Tenant, kind: str) -> None:
+    db.session.execute(
+        update(Credential)
+        .where(Credential.tenant_id == tenant.id, Credential.kind == kind, Credential.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def expiry(given: dict[str, Any]) -> datetime | None:
+    """An expiry from ``expires_in`` (seconds) or ``expires_at`` (ISO 8601)."""
+    if given.get("expires_in") is not None:
+        seconds = given["expires_in"]
+        if isinstance(seconds, bool) or not isinstance(seconds, int):
+            raise ScimError(400, "expires_in must be a number of seconds", "invalidValue")
+        return utcnow() + timedelta(seconds=seconds)
+    if given.get("expires_at"):
+        try:
+            moment = datetime.fromisoformat(str(given["expires_at"]).replace("Z", "+00:00"))
+        except ValueError:
+            raise ScimError(400, "expires_at must be an ISO 8601 time", "invalidValue") from None
+        return moment.replace(tzinfo=None) - (moment.utcoffset() or timedelta())
+    return None
+
+
+@dataclass(frozen=True)
+class BearerTokens:
+    """``Authorization: Bearer <token>``: generic, Britive, Thrive LXP, Jive's user security token."""
+
+    label: str = "token"
+    name: str = "bearer"
+    scheme: str = "Bearer"
+    kind: str = "bearer"
+    validity_days: tuple[int, int] | None = None  # allowed (min, max) days of validity since last use
+    default_validity_days: int | None = None
+    recreate_revokes: bool = False  # issuing a new token revokes the old ones at once
+
+    def issue(self, tenant: Tenant, options: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+        token = str(given.get("token") or new_secret())
+        days = given.get("validity_days", self.default_validity_days)
+        self.check_validity(days)
+        if self.recreate_revokes:
+            revoke_all(tenant, self.kind)
+        credential = Credential(
+            tenant=tenant,
+            kind=self.kind,
+            label=self.label,
+            secret_hash=digest(token),
+            expires_at=expiry(given),
+            validity_days=days,
+        )
+        db.session.add(credential)
+        db.session.flush()
+        shown: dict[str, Any] = {"id": credential.id, "type": self.label, "token": token}
+        if days is not None:
+            shown["validity_days"] = days
+        if credential.expires_at:
+            shown["expires_at"] = stamp(credential.expires_at)
+        shown["authorization"] = f"Bearer {token}"
+        return shown
+
+    def check_validity(self, days: Any) -> None:
+        if days is None:
+            return
+        if self.validity_days is None:
+            raise ScimError(400, f"{self.label}s of this vendor have no validity in days", "invalidValue")
+        low, high = self.validity_days
+        if isinstance(days, bool) or not isinstance(days, int) or not low <= days <= high:
+            raise ScimError(400, f"validity_days must be a whole number from {low} to {high}", "invalidValue")
+
+    def recognise(self, tenant: Tenant, request: Request) -> Credential | None:
+        token = header(request, self.scheme)
+        if token is None:
+            return None
+        credential = find_secret(tenant, self.kind, token)
+        if credential is None:
+            return None
+        problem = unusable(credential)
+        if problem:
+            raise refused(f"the {self.label} {problem.split(' ', 1)[1]}", self.scheme, tenant.key)
+        return credential
+
+
+@dataclass(frozen=True)
+class BasicAccounts:
+    """``Authorization: Basic``: an admin account's user name and password (Jive)."""
+
+    required_role: str | None = None
+    default_username: str = "admin"
+    name: str = "basic"
+    scheme: str = "Basic"
+
+    def issue(self, tenant: Tenant, options: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+        username = str(given.get("username") or self.default_username)
+        password = str(given.get("password") or new_secret(12))
+        role = given.get("profile", self.required_role)
+        account = Account(tenant_id=tenant.id, username=username, password_hash=digest(password), role=role)
+        db.session.add(account)
+        db.session.flush()
+        encoded = base64.b64encode(f"{username}:{password}".encode()).decode()
+        shown: dict[str, Any] = {"type": "basic", "username": username, "password": password}
+        if role:
+            shown["profile"] = role
+        shown["authorization"] = f"Basic {encoded}"
+        return shown
+
+    def recognise(self, tenant: Tenant, request: Request) -> Account | None:
+        encoded = header(request, self.scheme)
+        if encoded is None:
+            return None
+        try:
+            username, _, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        account = db.session.execute(
+            select(Account).where(Account.tenant_id == tenant.id, Account.username == username)
+        ).scalar_one_or_none()
+        if account is None or account.password_hash is None or not same(account.password_hash, password):
+            return None
+        if not account.active:
+            raise refused(f"the account {username} is disabled", self.scheme, tenant.key)
+        if self.required_role and account.role != self.required_role:
+            raise refused(
+                f"the account {username} does not have the {self.required_role} profile",
+                self.scheme,
+                tenant.key,
+                status=403,
+            )
+        return account
+
+
+@dataclass(frozen=True)
+class ApiKeys:
+    """Bearer API keys, each owned by an account: Jostle's Automation users, Jellyfish's admin."""
+
+    account_label: str = "account"
+    default_account: str = "admin"
+    with_password: bool = False  # the account signs in too (Jellyfish's Authorize step)
+    active_option: str | None = None  # a tenant option giving a new account's activation state
+    name: str = "api_key"
+    scheme: str = "Bearer"
+    kind: str = "api_key"
+
+    def issue(self, tenant: Tenant, options: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+        account_name = str(given.get(self.account_key) or self.default_account)
+        account = db.session.execute(
+            select(Account).where(Account.tenant_id == tenant.id, Account.username == account_name)
+        ).scalar_one_or_none()
+        shown: dict[str, Any] = {"type": "api_key"}
+        if account is None:
+            active = bool(
+                given.get("active", options.get(self.active_option, True) if self.active_option else True)
+            )
+            account = Account(tenant_id=tenant.id, username=account_name, active=active)
+            if self.with_password:
+                password = str(given.get("password") or new_secret(12))
+                account.password_hash = digest(password)
+                shown["password"] = password
+            db.session.add(account)
+            db.session.flush()
+        key = str(given.get("key") or new_secret())
+        credential = Credential(
+            tenant=tenant,
+            account_id=account.id,
+            kind=self.kind,
+            label=given.get("description"),
+            secret_hash=digest(key),
+            expires_at=expiry(given),
+        )
+        db.session.add(credential)
+        db.session.flush()
+        shown = {"id": credential.id, **shown, self.account_key: account.username, "key": key}
+        if credential.label:
+            shown["description"] = credential.label
+        shown["expires_at"] = stamp(credential.expires_at)
+        if self.active_option:
+            shown[f"{self.account_key}_active"] = account.active
+        shown["authorization"] = f"Bearer {key}"
+        return shown
+
+    @property
+    def account_key(self) -> str:
+        return self.account_label.lower().replace(" ", "_")
+
+    def recognise(self, tenant: Tenant, request: Request) -> Credential | None:
+        key = header(request, self.scheme)
+        if key is None:
+            return None
+        credential = find_secret(tenant, self.kind, key)
+        if credential is None:
+            return None
+        problem = unusable(credential)
+        if problem:
+            raise refused(
+                f"the API key {problem.split(' ', 2)[2]}; it must be updated", self.scheme, tenant.key
+            )
+        account = credential.account
+        if account is not None and not account.active:
+            raise refused(
+                f"the {self.account_label} {account.username} of this API key has not been activated",
+                self.scheme,
+                tenant.key,
+            )
+        return credential
+
+
+@dataclass(frozen=True)
+class OAuthAccessTokens:
+    """Access tokens from the tenant's OAuth 2.0 authorization-code grant (Jellyfish's Authorize)."""
+
+    access_seconds: int = 3600
+    refresh_days: int = 30
+    code_seconds: int = 600
+    name: str = "oauth"
+    scheme: str = "Bearer"
+    kind: str = "access_token"
+
+    def issue(self, tenant: Tenant, options: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+        raise ScimError(
+            400,
+            "access tokens come from the tenant's /oauth/authorize and /oauth/token endpoints",
+            "invalidValue",
+        )
+
+    def recognise(self, tenant: Tenant, request: Request) -> Credential | None:
+        token = header(request, self.scheme)
+        if token is None:
+            return None
+        credential = find_secret(tenant, self.kind, token)
+        if credential is None:
+            return None
+        problem = unusable(credential)
+        if problem:
+            raise refused(f"the OAuth {problem}", self.scheme, tenant.key)
+        return credential
+
+
+CredentialStyle = BearerTokens | BasicAccounts | ApiKeys | OAuthAccessTokens
