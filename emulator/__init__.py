@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import database
+from . import database, journal
 from .config import settings
 from .errors import register_error_handlers
 from .routing import TenantDispatcher
@@ -27,8 +27,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the database and create its schema."""
+    """Bind the database and create its schema; journal every tenant request."""
     database.init_app(app)
+    journal.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

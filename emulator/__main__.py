@@ -24,13 +24,14 @@ def main() -> None:
     )
     for tenant, urls, shown in rows:
         print(f"\n  {tenant.key}")
-        print(f"    scim_url       {urls['scim_url']}")
-        print(f"    alias_url      {urls['alias_url']}")
+        print(f"    scim_url         {urls['scim_url']}")
+        print(f"    alias_url        {urls['alias_url']}")
         for name, value in (shown or {}).items():
-            print(f"    {name:<14} {value}")
+            print(f"    {name:<16} {value}")
     sys.stdout.flush()
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
-    os.execv(gunicorn, [gunicorn, "--bind", f"0.0.0.0:{port}", "app:app"])
+    config = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "gunicorn.conf.py")
+    os.execv(gunicorn, [gunicorn, "-c", config, "--bind", f"0.0.0.0:{port}", "app:app"])
 
 
 if __name__ == "__main__":

@@ -32,6 +32,9 @@ def settings(instance_path: str, overrides: dict[str, Any] | None = None) -> dic
         "MAX_CONTENT_LENGTH": int(env.get("EMULATOR_MAX_BODY_BYTES", 1024 * 1024)),
         "EMULATOR_MAX_STRING_LENGTH": int(env.get("EMULATOR_MAX_STRING_LENGTH", 4096)),
         "EMULATOR_MAX_PAGE_SIZE": int(env.get("EMULATOR_MAX_PAGE_SIZE", 1000)),
+        "EMULATOR_JOURNAL": env.get("EMULATOR_JOURNAL", "on").lower() not in ("0", "off", "false", "no"),
+        "EMULATOR_JOURNAL_MAX": int(env.get("EMULATOR_JOURNAL_MAX", 1000)),
+        "EMULATOR_BODY_LOG_BYTES": int(env.get("EMULATOR_BODY_LOG_BYTES", 65536)),
         "SECRET_KEY": env.get("EMULATOR_SECRET_KEY") or os.urandom(32).hex(),
         "JSON_SORT_KEYS": False,
     }

@@ -27,6 +27,7 @@ class Tenant(db.Model):
     name: Mapped[str] = mapped_column(String(63))
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    journal_dropped: Mapped[int] = mapped_column(default=0)  # entries trimmed off the journal's bound
 
     credentials: Mapped[list[Credential]] = relationship(
         back_populates="tenant", cascade="all, delete-orphan", passive_deletes=True, order_by="Credential.id"
@@ -131,3 +132,23 @@ class Membership(db.Model):
     display: Mapped[str | None] = mapped_column(String(1024))
     ref: Mapped[str | None] = mapped_column(String(2048))
     kind: Mapped[str | None] = mapped_column(String(20))
+
+
+class JournalEntry(db.Model):
+    """One request a tenant received and what it answered."""
+
+    __tablename__ = "journal_entry"
+    __table_args__ = (Index("ix_journal_tenant_id", "tenant_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(2048))
+    query: Mapped[str] = mapped_column(String(4096), default="")
+    request_headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    request_body: Mapped[str | None]
+    status: Mapped[int]
+    response_body: Mapped[str | None]
+    duration_ms: Mapped[float]
+    fault: Mapped[dict[str, Any] | None] = mapped_column(JSON)

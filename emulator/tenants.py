@@ -16,7 +16,7 @@ from . import auth
 from .auth.styles import lapse, stamp, unusable
 from .errors import ScimError
 from .extensions import db
-from .models import Account, Credential, Membership, Resource, ResourceValue, Tenant
+from .models import Account, Credential, JournalEntry, Membership, Resource, ResourceValue, Tenant
 from .vendors import VENDORS, VendorProfile, get_profile
 
 SHOWN_KINDS = frozenset({"bearer", "api_key", "access_token"})
@@ -99,9 +99,10 @@ def delete_tenant(tenant: Tenant) -> None:
 
 
 def reset(tenant: Tenant) -> None:
-    """Empty users, groups (and, once it exists, the journal); keep the tenant and credentials."""
-    for model in (Membership, ResourceValue, Resource):
+    """Empty users, groups and the journal; keep the tenant and its credentials."""
+    for model in (Membership, ResourceValue, Resource, JournalEntry):
         db.session.execute(delete(model).where(model.tenant_id == tenant.id))
+    tenant.journal_dropped = 0
     db.session.commit()
 
 
@@ -171,23 +172,29 @@ def account_state(account: Account) -> dict[str, Any]:
 def load_files(directory: str | Path) -> list[tuple[Tenant, dict[str, Any] | None]]:
     """Create the tenants described by ``*.yaml`` files, with the credentials they name.
 
-    Safe when several workers start at once: a tenant another worker created first is
-    left as it is.
+    Returns each tenant with its credentials as a client uses them: freshly issued, or as
+    the file names them when the tenant already existed. Safe when several workers start
+    at once: a tenant another worker created first is left as it is.
     """
-    created = []
+    loaded = []
     for path in sorted(Path(directory).glob("*.y*ml")):
         spec = yaml.safe_load(path.read_text()) or {}
-        entries = spec if isinstance(spec, list) else [spec]
-        for entry in entries:
-            vendor, name = entry["vendor"], entry["name"]
-            existing = find(vendor, name)
-            if existing is not None:
-                created.append((existing, None))
-                continue
-            try:
-                created.append(create(vendor, name, entry.get("options"), entry.get("credentials")))
-            except ScimError as error:
-                if error.status != 409:
-                    raise ValueError(f"{path}: {error.detail}") from None
-                created.append((get(vendor, name), None))
-    return created
+        for entry in spec if isinstance(spec, list) else [spec]:
+            vendor, name, given = entry["vendor"], entry["name"], entry.get("credentials") or {}
+            tenant = find(vendor, name)
+            if tenant is None:
+                try:
+                    loaded.append(create(vendor, name, entry.get("options"), given))
+                    continue
+                except ScimError as error:
+                    if error.status != 409:
+                        raise ValueError(f"{path}: {error.detail}") from None
+                    tenant = get(vendor, name)
+            loaded.append((tenant, as_named(tenant, given)))
+    return loaded
+
+
+def as_named(tenant: Tenant, given: dict[str, Any]) -> dict[str, Any] | None:
+    """Credentials a tenant file names, with the Authorization header they make."""
+    authorization = auth.style_named(scope_of(tenant).profile, given.get("style")).authorization(given)
+    return {**given, "authorization": authorization} if authorization else None

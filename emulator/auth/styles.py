@@ -83,8 +83,8 @@ def expiry(given: dict[str, Any]) -> datetime | None:
     """An expiry from ``expires_in`` (seconds) or ``expires_at`` (ISO 8601)."""
     if given.get("expires_in") is not None:
         seconds = given["expires_in"]
-        if isinstance(seconds, bool) or not isinstance(seconds, int):
-            raise ScimError(400, "expires_in must be a number of seconds", "invalidValue")
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds <= 0:
+            raise ScimError(400, "expires_in must be a positive number of seconds", "invalidValue")
         return utcnow() + timedelta(seconds=seconds)
     if given.get("expires_at"):
         try:
@@ -131,6 +131,10 @@ class BearerTokens:
         shown["authorization"] = f"Bearer {token}"
         return shown
 
+    def authorization(self, given: dict[str, Any]) -> str | None:
+        """The header value for credentials named in a tenant file."""
+        return f"Bearer {given['token']}" if given.get("token") else None
+
     def check_validity(self, days: Any) -> None:
         if days is None:
             return
@@ -163,11 +167,20 @@ class BasicAccounts:
     scheme: str = "Basic"
 
     def issue(self, tenant: Tenant, options: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+        """A new account, or for an existing user name a new password (the old one stops working)."""
         username = str(given.get("username") or self.default_username)
         password = str(given.get("password") or new_secret(12))
-        role = given.get("profile", self.required_role)
-        account = Account(tenant_id=tenant.id, username=username, password_hash=digest(password), role=role)
-        db.session.add(account)
+        account = db.session.execute(
+            select(Account).where(Account.tenant_id == tenant.id, Account.username == username)
+        ).scalar_one_or_none()
+        if account is None:
+            role = given.get("profile", self.required_role)
+            account = Account(tenant_id=tenant.id, username=username, role=role)
+            db.session.add(account)
+        elif "profile" in given:
+            account.role = given["profile"]
+        role = account.role
+        account.password_hash = digest(password)
         db.session.flush()
         encoded = base64.b64encode(f"{username}:{password}".encode()).decode()
         shown: dict[str, Any] = {"type": "basic", "username": username, "password": password}
@@ -175,6 +188,13 @@ class BasicAccounts:
             shown["profile"] = role
         shown["authorization"] = f"Basic {encoded}"
         return shown
+
+    def authorization(self, given: dict[str, Any]) -> str | None:
+        """The header value for credentials named in a tenant file."""
+        if not given.get("password"):
+            return None
+        username = given.get("username") or self.default_username
+        return "Basic " + base64.b64encode(f"{username}:{given['password']}".encode()).decode()
 
     def recognise(self, tenant: Tenant, request: Request) -> Account | None:
         encoded = header(request, self.scheme)
@@ -220,9 +240,10 @@ class ApiKeys:
         ).scalar_one_or_none()
         shown: dict[str, Any] = {"type": "api_key"}
         if account is None:
-            active = bool(
-                given.get("active", options.get(self.active_option, True) if self.active_option else True)
-            )
+            # the tenant option sets the state of its first account; later ones are active unless told
+            first = not db.session.execute(select(Account.id).where(Account.tenant_id == tenant.id)).first()
+            default = options.get(self.active_option, True) if self.active_option and first else True
+            active = bool(given.get("active", default))
             account = Account(tenant_id=tenant.id, username=account_name, active=active)
             if self.with_password:
                 password = str(given.get("password") or new_secret(12))
@@ -249,6 +270,10 @@ class ApiKeys:
             shown[f"{self.account_key}_active"] = account.active
         shown["authorization"] = f"Bearer {key}"
         return shown
+
+    def authorization(self, given: dict[str, Any]) -> str | None:
+        """The header value for credentials named in a tenant file."""
+        return f"Bearer {given['key']}" if given.get("key") else None
 
     @property
     def account_key(self) -> str:
@@ -304,6 +329,11 @@ class OAuthAccessTokens:
         problem = unusable(credential)
         if problem:
             raise refused(f"the OAuth {problem}", self.scheme, tenant.key)
+        account = credential.account
+        if account is not None and not account.active:
+            raise refused(
+                f"the account {account.username} of this access token is disabled", self.scheme, tenant.key
+            )
         return credential
 
 

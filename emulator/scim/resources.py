@@ -82,6 +82,17 @@ class ScimDateTime(ScimString):
         return text
 
 
+_INDEXES: dict[int, tuple[tuple[Attribute, ...], dict[str, Attribute]]] = {}
+
+
+def by_name(definitions: tuple[Attribute, ...]) -> dict[str, Attribute]:
+    """Attributes by lower-cased name; cached per definition tuple (profiles are built once)."""
+    cached = _INDEXES.get(id(definitions))
+    if cached is None or cached[0] is not definitions:
+        cached = _INDEXES[id(definitions)] = (definitions, {a.name.lower(): a for a in definitions})
+    return cached[1]
+
+
 class Reader:
     """Reads client bodies for one tenant: which attributes exist, how strictly to read values."""
 
@@ -170,8 +181,7 @@ class Reader:
     def attribute_into(
         self, out: dict[str, Any], key: str, value: Any, definitions: tuple[Attribute, ...], prefix: str
     ) -> None:
-        folded = key.lower()
-        definition = next((a for a in definitions if a.name.lower() == folded), None)
+        definition = by_name(definitions).get(key.lower())
         if definition is None:
             self.unknown(prefix + key)
             return

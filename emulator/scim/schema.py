@@ -7,9 +7,10 @@ attribute paths (``restrict``); everything downstream (validation, filters, PATC
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -74,7 +75,7 @@ class Schema:
     attributes: tuple[Attribute, ...]
     external_id: bool = True  # whether resources of this schema keep the common externalId
 
-    @property
+    @cached_property
     def writable(self) -> tuple[Attribute, ...]:
         """What a client may send at the top level: externalId (when kept) and the attributes."""
         return ((EXTERNAL_ID,) if self.external_id else ()) + self.attributes
@@ -303,7 +304,9 @@ ENTERPRISE_USER = Schema(
 # ---------------------------------------------------------------------------
 # Restriction: a vendor's attribute table, in its tutorial's own notation.
 
-TABLE_ROW = re.compile(r'^(?P<attr>[A-Za-z$][\w$-]*)(?:\[type eq "(?P<type>[^"]+)"\])?(?:\.(?P<sub>[A-Za-z$][\w$-]*))?$')
+TABLE_ROW = re.compile(
+    r'^(?P<attr>[A-Za-z$][\w$-]*)(?:\[type eq "(?P<type>[^"]+)"\])?(?:\.(?P<sub>[A-Za-z$][\w$-]*))?$'
+)
 
 
 def from_table(
@@ -366,7 +369,9 @@ def restrict(
             continue
         new = attribute
         if key not in whole:
-            new = replace(new, sub_attributes=tuple(a for a in new.sub_attributes if a.name.lower() in subs[key]))
+            new = replace(
+                new, sub_attributes=tuple(a for a in new.sub_attributes if a.name.lower() in subs[key])
+            )
         if key in types:
             new = replace(
                 new,
