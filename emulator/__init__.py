@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import database, journal
+from . import database, faults, journal
 from .config import settings
 from .errors import register_error_handlers
 from .routing import TenantDispatcher
@@ -27,9 +27,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the database and create its schema; journal every tenant request."""
+    """Bind the database and create its schema; journal every tenant request; inject faults."""
     database.init_app(app)
     journal.init_app(app)
+    faults.init_app(app)  # after the journal: its hooks see the journal's clock and feed it
 
 
 def register_blueprints(app: Flask) -> None:

@@ -152,3 +152,44 @@ class JournalEntry(db.Model):
     response_body: Mapped[str | None]
     duration_ms: Mapped[float]
     fault: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class FaultRule(db.Model):
+    """A rule that makes matching requests misbehave; its counters are taken atomically."""
+
+    __tablename__ = "fault_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    tenant: Mapped[str | None] = mapped_column(String(120), index=True)  # "vendor/name"
+    vendor: Mapped[str | None] = mapped_column(String(40))
+    method: Mapped[str | None] = mapped_column(String(10))
+    path: Mapped[str | None] = mapped_column(String(512))
+    operation: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[dict[str, Any]] = mapped_column(JSON)
+    times: Mapped[int | None]
+    after: Mapped[int] = mapped_column(default=0)
+    probability: Mapped[float | None]
+    seed: Mapped[int | None]
+    starts_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    enabled: Mapped[bool] = mapped_column(default=True)
+    matched: Mapped[int] = mapped_column(default=0)
+    fired: Mapped[int] = mapped_column(default=0)
+    scenario_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("scenario_run.id", ondelete="CASCADE"), index=True
+    )
+
+
+class ScenarioRun(db.Model):
+    """A started scenario: its rules carry the time windows of its steps."""
+
+    __tablename__ = "scenario_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    version: Mapped[int | None]
+    tenant: Mapped[str | None] = mapped_column(String(120))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stopped_at: Mapped[datetime | None]
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
