@@ -58,7 +58,9 @@ FAMILY = (
 
 
 def fixtures_dir() -> Path:
-    return Path(current_app.root_path).parent / "fixtures"
+    """``fixtures/`` of the checkout, or the copy an installed package ships (emulator/_data/fixtures)."""
+    shipped = Path(current_app.root_path) / "_data" / "fixtures"
+    return shipped if shipped.is_dir() else Path(current_app.root_path).parent / "fixtures"
 
 
 def available() -> list[dict[str, Any]]:
@@ -83,7 +85,7 @@ def named(name: str) -> dict[str, Any]:
         if spec.get("name", path.stem) == name:
             return spec
     known = ", ".join(f["name"] for f in available())
-    raise ScimError(404, f"no fixture {name!r}; shipped fixtures: {known}")
+    raise bad_request(f"no fixture {name!r}; shipped fixtures: {known}")
 
 
 def scim_user(spec: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,9 @@ from . import rules
 
 
 def scenarios_dir() -> Path:
-    return Path(current_app.root_path).parent / "fixtures" / "scenarios"
+    """``fixtures/scenarios/`` of the checkout, or the copy an installed package ships."""
+    shipped = Path(current_app.root_path) / "_data" / "fixtures" / "scenarios"
+    return shipped if shipped.is_dir() else Path(current_app.root_path).parent / "fixtures" / "scenarios"
 
 
 def read(path: Path) -> dict[str, Any]:
@@ -111,18 +113,21 @@ def status(run: ScenarioRun) -> dict[str, Any]:
     offsets, total = [], 0.0
     for step in run.steps:
         offsets.append(total)
-        total += step.get("seconds") or float("inf")
+        total += float("inf") if step.get("seconds") is None else step["seconds"]
     current = max((i for i, offset in enumerate(offsets) if offset <= elapsed), default=0)
     finished = elapsed >= total
-    run_rules = db.session.execute(
-        select(FaultRule).where(FaultRule.scenario_run_id == run.id).order_by(FaultRule.id)
-    ).scalars()
+    run_rules = list(
+        db.session.execute(
+            select(FaultRule).where(FaultRule.scenario_run_id == run.id).order_by(FaultRule.id)
+        ).scalars()
+    )
     state = "stopped" if run.stopped_at else "finished" if finished else "running"
     return {
         "id": run.id,
         "scenario": run.name,
         "version": run.version,
         "tenant": run.tenant,
+        "vendor": next((r.vendor for r in run_rules if r.vendor), None),  # a run scoped to a vendor
         "started_at": run.started_at.isoformat(timespec="milliseconds") + "Z",
         "elapsed_seconds": round(elapsed, 3),
         "state": state,
