@@ -23,6 +23,7 @@ def service_provider_config(profile: VendorProfile, base_url: str, max_results: 
             "description": "Authentication with a user name and password (HTTP Basic)",
         },
     }
+    schemes = dict.fromkeys(style.scheme.lower() for style in profile.auth)  # e.g. API keys are bearer too
     return {
         "schemas": [SPC_SCHEMA],
         "patch": {"supported": True},
@@ -31,7 +32,7 @@ def service_provider_config(profile: VendorProfile, base_url: str, max_results: 
         "changePassword": {"supported": False},
         "sort": {"supported": profile.sort},
         "etag": {"supported": profile.etag},
-        "authenticationSchemes": [auth_schemes[a] for a in profile.auth if a in auth_schemes],
+        "authenticationSchemes": [auth_schemes[s] for s in schemes if s in auth_schemes],
         "meta": {"resourceType": "ServiceProviderConfig", "location": f"{base_url}/ServiceProviderConfig"},
     }
 

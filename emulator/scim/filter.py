@@ -533,17 +533,21 @@ def _check(node: Compare, definition: Attribute | None) -> None:
         raise _filter_error(f"{node.value!r} is not a valid dateTime for {name!r}")
 
 
+def _compared(slot: _Slot | None) -> tuple[Attribute | None, list[Any]]:
+    """The definition a comparison on ``slot`` compares by, and the non-null values it reaches."""
+    if slot is None:
+        return None, []
+    attribute, sub, raw = slot
+    if sub is None and attribute.type == "complex":
+        sub = attribute.sub("value")  # a complex attribute compares by its "value"
+    if sub is None and attribute.type == "complex":
+        return None, []
+    return sub or attribute, [value for value in _leaves(raw, sub) if value is not None]
+
+
 def _compare(node: Compare, slot: _Slot | None) -> bool:
     """Evaluate a comparison: true if any value the path reaches satisfies it."""
-    definition: Attribute | None = None
-    values: list[Any] = []
-    if slot is not None:
-        attribute, sub, raw = slot
-        if sub is None and attribute.type == "complex":
-            sub = attribute.sub("value")  # a complex attribute compares by its "value"
-        if sub is not None or attribute.type != "complex":
-            definition = sub or attribute
-            values = [value for value in _leaves(raw, sub) if value is not None]
+    definition, values = _compared(slot)
     _check(node, definition)
     if node.value is None:  # "eq null" means absent, "ne null" present
         return any(_present(value) for value in values) == (node.op == "ne")
@@ -606,6 +610,26 @@ def _element_lookup(attribute: Attribute, element: dict[str, Any]) -> _Lookup:
         return definition, None, _get(element, definition.name)
 
     return lookup
+
+
+def _check_tree(node: Node, lookup: _Lookup) -> None:
+    """Apply ``_check`` to every comparison in ``node``, value filters included."""
+    if isinstance(node, (And, Or)):
+        _check_tree(node.left, lookup)
+        _check_tree(node.right, lookup)
+    elif isinstance(node, Not):
+        _check_tree(node.inner, lookup)
+    elif isinstance(node, ValuePath):
+        slot = lookup(node.path)
+        if slot is not None:
+            _check_tree(node.filter, _element_lookup(slot[0], {}))
+    elif isinstance(node, Compare):
+        _check(node, _compared(lookup(node.path))[0])
+
+
+def check_types(node: Node, resource_type: ResourceType) -> None:
+    """Raise 400 ``invalidFilter`` for operator and value misuse the schema reveals, whatever the data."""
+    _check_tree(node, _resource_lookup({}, resource_type))
 
 
 def matches(node: Node, resource: dict[str, Any], resource_type: ResourceType) -> bool:

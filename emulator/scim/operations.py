@@ -16,6 +16,7 @@ from ..models import Resource
 from .filter import Compare, Node, Or, parse_path
 from .patch import apply_patch
 from .resources import Reader
+from .schema import ENTERPRISE_USER, GROUP, USER, ResourceType, resolve
 from .store import Store
 
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -51,7 +52,11 @@ def check_references(store: Store, document: dict[str, Any]) -> None:
     for name in store.scope.profile.references:
         for container in (document, *(v for v in document.values() if isinstance(v, dict))):
             value = container.get(name)
-            if isinstance(value, dict) and value.get("value") is not None and not store.user_exists(value["value"]):
+            if (
+                isinstance(value, dict)
+                and value.get("value") is not None
+                and not store.user_exists(value["value"])
+            ):
                 raise bad_request(f"{name} {value['value']!r} is not a user of this tenant")
 
 
@@ -73,7 +78,7 @@ def delete(store: Store, row: Resource) -> None:
 
 def patch(store: Store, row: Resource, body: Any) -> None:
     """Apply a PatchOp request atomically (the caller's transaction is rolled back on error)."""
-    operations = patch_operations(body)
+    operations = within_table(store, patch_operations(body))
     strict = store.scope.quirk("patch_dialect") == "strict"
     member_ops: list[dict[str, Any]] = []
     if store.resource_type.name == "Group":
@@ -91,6 +96,65 @@ def patch(store: Store, row: Resource, body: Any) -> None:
             apply_member_operation(store, row, operation, strict)
         if not operations:
             store.touch(row)
+
+
+def rfc_type(resource_type: ResourceType) -> ResourceType:
+    """The resource type with the RFC's full schemas, to tell "outside the vendor's table" from "unknown"."""
+    core = {USER.id: USER, GROUP.id: GROUP}.get(resource_type.schema.id, resource_type.schema)
+    extensions = {e.id: e for e in resource_type.extensions}
+    if core is USER:
+        extensions[ENTERPRISE_USER.id] = ENTERPRISE_USER
+    return ResourceType(resource_type.name, resource_type.endpoint, core, tuple(extensions.values()))
+
+
+def within_table(store: Store, operations: list[Any]) -> list[Any]:
+    """Drop (or, with the reject quirk, refuse) operations on attributes outside the vendor's table.
+
+    PATCH then treats such attributes exactly as POST and PUT do; an attribute no schema
+    knows stays an invalidPath for the engine to report.
+    """
+    vendor_type = store.resource_type
+    full = rfc_type(vendor_type)
+    reject = store.scope.quirk("unknown_attributes") == "reject"
+
+    def outside(name: str) -> bool:
+        if resolve(vendor_type, name) is not None or resolve(full, name) is None:
+            return False
+        if reject:
+            raise bad_request(f"attribute {name} is not supported by this tenant")
+        return True
+
+    kept: list[Any] = []
+    for operation in operations:
+        if not isinstance(operation, dict):
+            kept.append(operation)
+            continue
+        path = next((v for k, v in operation.items() if k.lower() == "path"), None)
+        value = next((v for k, v in operation.items() if k.lower() == "value"), None)
+        if isinstance(path, str):
+            parsed = parse_path(path)
+            name = f"{parsed.attr.urn}:{parsed.attr.attr}" if parsed.attr.urn else parsed.attr.attr
+            sub = parsed.attr.sub or parsed.sub
+            if vendor_type.extension(path) is None and outside(f"{name}.{sub}" if sub else name):
+                continue
+        elif path is None and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if not pathless_outside(k, v, vendor_type, full, outside)}
+            if not value:
+                continue
+            operation = {**{k: v for k, v in operation.items() if k.lower() != "value"}, "value": value}
+        kept.append(operation)
+    return kept
+
+
+def pathless_outside(
+    key: str, value: Any, vendor_type: ResourceType, full: ResourceType, outside: Any
+) -> bool:
+    """Whether a path-less value's key lies outside the table (a whole unknown extension counts)."""
+    if key.lower() in ("id", "meta", "schemas") or vendor_type.extension(key) is not None:
+        return False
+    if full.extension(key) is not None:
+        return bool(outside(key + ":" + next(iter(value), ""))) if isinstance(value, dict) and value else True
+    return bool(outside(key))
 
 
 def patch_operations(body: Any) -> list[Any]:

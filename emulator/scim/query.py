@@ -65,17 +65,19 @@ class Lister:
             return None
         node = scim_filter.parse_filter(text)
         filterable = self.store.scope.profile.filterable
-        if filterable is None:
-            return node
-        allowed = filterable.get(self.resource_type.name, {})
-        for path, op in scim_filter.referenced(node):
-            name = self.path_name(path)
-            if op not in allowed.get(name, frozenset()):
-                if self.store.scope.quirk("unsupported_filters") == "ignore":
-                    return None
-                raise ScimError(
-                    400, f"filtering on {name} with '{op}' is not supported by this vendor", "invalidFilter"
-                )
+        if filterable is not None:
+            allowed = filterable.get(self.resource_type.name, {})
+            for path, op in scim_filter.referenced(node):
+                name = self.path_name(path)
+                if op not in allowed.get(name, frozenset()):
+                    if self.store.scope.quirk("unsupported_filters") == "ignore":
+                        return None
+                    raise ScimError(
+                        400,
+                        f"filtering on {name} with '{op}' is not supported by this vendor",
+                        "invalidFilter",
+                    )
+        scim_filter.check_types(node, self.resource_type)
         return node
 
     def path_name(self, path: AttrPath) -> str:
@@ -197,8 +199,8 @@ class Lister:
     def sql_page(self, start: int, count: int) -> tuple[int, list[Resource]]:
         base = self.store.select()
         total = db.session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-        if count == 0:
-            return total, []
+        if count == 0 or start > total:
+            return total, []  # also keeps a huge startIndex out of SQL's OFFSET
         rows = list(db.session.execute(base.order_by(Resource.pk).offset(start - 1).limit(count)).scalars())
         return total, rows
 

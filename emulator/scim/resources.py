@@ -183,7 +183,8 @@ class Reader:
     ) -> None:
         definition = by_name(definitions).get(key.lower())
         if definition is None:
-            self.unknown(prefix + key)
+            if value not in (None, "", [], {}):  # Entra's roles: [] and Okta's groups: [] store nothing
+                self.unknown(prefix + key)
             return
         if value is None or definition.mutability == "readOnly" or definition.returned == "never":
             return  # read-only values are the server's; write-only ones (password) are not kept

@@ -354,7 +354,8 @@ def restrict(
             keeps_external_id = True
             continue
         if kind:
-            types.setdefault(attr, []).append(kind)
+            if kind not in types.setdefault(attr, []):
+                types[attr].append(kind)
             subs.setdefault(attr, set()).update({"type", "primary"})
         if sub:
             subs.setdefault(attr, set()).add(sub.lower())

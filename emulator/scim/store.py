@@ -116,7 +116,9 @@ class Store:
         return isinstance(scim_id, str) and (
             db.session.execute(
                 select(Resource.pk).where(
-                    Resource.tenant_id == self.tenant_id, Resource.resource_type == "User", Resource.scim_id == scim_id
+                    Resource.tenant_id == self.tenant_id,
+                    Resource.resource_type == "User",
+                    Resource.scim_id == scim_id,
                 )
             ).first()
             is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
@@ -15,12 +16,13 @@ from . import operations
 from .discovery import list_response, service_provider_config
 from .query import Lister, ListRequest, integer, search_across
 from .resources import parse_attribute_list, project
-from .store import Store, etag, precondition
+from .store import Store, etag, etag_matches, precondition
 
 bp = Blueprint("scim", __name__, url_prefix="/scim/v2")
 SEARCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 ENDPOINTS = {"Users": "User", "Groups": "Group"}
 MAX_DEPTH = 64
+SIGNIFICANT = re.compile(r'[\\"\[\]{}]')  # what nesting() must look at: escapes, quotes, brackets
 
 
 @bp.before_request
@@ -62,13 +64,24 @@ def read_json() -> Any:
 
 
 def nesting(text: str) -> int:
-    """Bracket depth of a JSON text (an upper bound; strings are not excluded)."""
+    """Bracket depth of a JSON text; brackets inside strings do not count."""
     depth = deepest = 0
-    for char in text:
-        if char in "[{":
+    in_string = False
+    escaped_at = -1
+    for match in SIGNIFICANT.finditer(text):
+        at, char = match.start(), match.group()
+        if at == escaped_at:
+            continue
+        if char == "\\":
+            escaped_at = at + 1
+        elif char == '"':
+            in_string = not in_string
+        elif in_string:
+            continue
+        elif char in "[{":
             depth += 1
             deepest = max(deepest, depth)
-        elif char in "]}":
+        else:
             depth -= 1
     return deepest
 
@@ -159,7 +172,8 @@ def create_resource(endpoint: str) -> Response:
 def get_resource(endpoint: str, scim_id: str) -> Response:
     store = store_for(endpoint)
     row = store.get(scim_id)
-    if request.headers.get("If-None-Match") == etag(row):
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match and etag_matches(row, if_none_match):
         return Response(status=304, headers={"ETag": etag(row)})
     return one(store, row)
 

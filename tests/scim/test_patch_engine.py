@@ -459,7 +459,9 @@ def test_atomic_when_a_later_operation_fails() -> None:
 @pytest.mark.parametrize("op", ["Add", "Replace"])
 def test_sub_attribute_on_an_eq_filter_with_no_match_creates_the_element(op: str) -> None:
     """Entra sets a user's first work email (or phone) this way."""
-    result = patch_user([{"op": op, "path": 'phoneNumbers[type eq "mobile"].value', "value": "+1 555"}], user())
+    result = patch_user(
+        [{"op": op, "path": 'phoneNumbers[type eq "mobile"].value', "value": "+1 555"}], user()
+    )
     assert {"type": "mobile", "value": "+1 555"} in result["phoneNumbers"]
 
 
