@@ -25,11 +25,16 @@ def issue(tenant: Tenant, given: dict[str, Any]) -> dict[str, Any]:
     style = auth.style_named(scope.profile, given.get("style"))
     shown = auth.issue(tenant, scope.profile, scope.options, given)
     if rotate and "id" in shown:
+        # the credentials it replaces: the same kind, and for account-owned keys the same account's
+        account_id = db.session.get(Credential, shown["id"]).account_id
         db.session.execute(
             update(Credential)
             .where(
                 Credential.tenant_id == tenant.id,
                 Credential.kind == getattr(style, "kind", None),
+                Credential.account_id.is_(None)
+                if account_id is None
+                else Credential.account_id == account_id,
                 Credential.id != shown["id"],
                 Credential.revoked_at.is_(None),
             )

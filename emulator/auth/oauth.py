@@ -82,13 +82,14 @@ def authorize() -> Any:
         )
     ).scalar_one_or_none()
     password = request.form.get("password", "")
+    error = None
     if account is None or account.password_hash is None or not same(account.password_hash, password):
+        error = "Wrong user name or password."
+    elif not account.active:
+        error = "This account is disabled."
+    if error is not None:
         page = render_template(
-            "authorize.html",
-            tenant=tenant,
-            title=tenant.vendor.title(),
-            error="Wrong user name or password.",
-            **params,
+            "authorize.html", tenant=tenant, title=tenant.vendor.title(), error=error, **params
         )
         return page, 401
     code = new_secret()

@@ -136,7 +136,7 @@ class BearerTokens:
         return f"Bearer {given['token']}" if given.get("token") else None
 
     def check_validity(self, days: Any) -> None:
-        if days is None:
+        if days is None and self.validity_days is None:
             return
         if self.validity_days is None:
             raise ScimError(400, f"{self.label}s of this vendor have no validity in days", "invalidValue")
