@@ -37,11 +37,13 @@ def register_blueprints(app: Flask) -> None:
     """The SCIM surface of every tenant, its OAuth endpoints, and the control plane."""
     from .auth.oauth import bp as oauth
     from .control import bp as control
+    from .dashboard import bp as dashboard
     from .scim.views import bp as scim
 
     app.register_blueprint(scim)
     app.register_blueprint(oauth)
     app.register_blueprint(control)
+    app.register_blueprint(dashboard)
 
 
 def register_commands(app: Flask) -> None:

@@ -11,14 +11,15 @@ import fnmatch
 import json
 import re
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, Request, Response, current_app, g, request
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from . import tenants
-from .errors import bad_request
+from .errors import ScimError, bad_request
 from .extensions import db
 from .models import JournalEntry, Tenant, utcnow
 from .routing import TENANT_KEY
@@ -29,6 +30,8 @@ SECRET_FIELDS = frozenset(
     {"password", "client_secret", "code", "refresh_token", "access_token", "token", "key"}
 )
 SCIM_PREFIX = "/scim/v2"
+# built once (a Core insert with its values as parameters): written on every tenant request
+JOURNAL_INSERT = insert(JournalEntry.__table__)
 
 
 def init_app(app: Flask) -> None:
@@ -48,27 +51,33 @@ def record(response: Response) -> Response:
         return response
     db.session.rollback()  # a failed request's pending changes must not ride along
     g.writes = True  # the journal transaction writes: SQLite takes its write lock at BEGIN
-    tenant = tenants.find(*key)
-    if tenant is None:
-        return response
+    tenant_id = g.get("tenant_id")  # resolved by the SCIM views: no second tenant lookup
+    if tenant_id is None:
+        tenant = tenants.find(*key)
+        if tenant is None:
+            return response
+        tenant_id = tenant.id
     started = g.get("journal_started", time.perf_counter())
     limit = current_app.config["EMULATOR_BODY_LOG_BYTES"]
-    db.session.add(
-        JournalEntry(
-            tenant_id=tenant.id,
-            at=utcnow(),
-            method=request.method,
-            path=request.path,
-            query=request.query_string.decode("latin-1"),
-            request_headers=masked_headers(request),
-            request_body=masked_body(request_text(request), request.mimetype, limit),
-            status=response.status_code,
-            response_body=masked_body(response_text(response), response.mimetype, limit),
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
-            fault=g.get("fault_applied"),
-        )
-    )
-    trim(tenant, current_app.config["EMULATOR_JOURNAL_MAX"])
+    entry = {
+        "tenant_id": tenant_id,
+        "at": utcnow(),
+        "method": request.method,
+        "path": request.path,
+        "query": request.query_string.decode("latin-1"),
+        "request_headers": masked_headers(request),
+        "request_body": masked_body(request_text(request), request.mimetype, limit),
+        "status": response.status_code,
+        "response_body": masked_body(response_text(response), response.mimetype, limit),
+        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+        "fault": g.get("fault_applied"),
+    }
+    try:
+        db.session.execute(JOURNAL_INSERT, entry)
+    except IntegrityError:  # the tenant was deleted while its request ran
+        db.session.rollback()
+        return response
+    trim(tenant_id, current_app.config["EMULATOR_JOURNAL_MAX"])
     db.session.commit()
     return response
 
@@ -105,12 +114,14 @@ def masked_body(text: str | None, mimetype: str, limit: int) -> str | None:
     if "json" in mimetype:
         try:
             text = json.dumps(mask_json(json.loads(text)), ensure_ascii=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # kept as sent: the SCIM view answers 400 for it
             pass
     elif mimetype == "application/x-www-form-urlencoded":
         text = re.sub(
             r"(?i)(^|&)(" + "|".join(SECRET_FIELDS) + r")=[^&]*", lambda m: f"{m[1]}{m[2]}={MASK}", text
         )
+    # a JSON body may escape a lone surrogate, which no database can store as text
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     if len(text) > limit:
         return text[:limit] + f"... [{len(text) - limit} more characters not kept]"
     return text
@@ -127,32 +138,28 @@ def mask_json(value: Any) -> Any:
     return value
 
 
-def trim(tenant: Tenant, limit: int) -> None:
+# the id at a given depth of a tenant's journal, newest first (built once: this runs on every request)
+ENTRY_AT_DEPTH = text(
+    "SELECT id FROM journal_entry WHERE tenant_id = :tenant_id ORDER BY id DESC LIMIT 1 OFFSET :depth"
+)
+
+
+def trim(tenant_id: int, limit: int) -> None:
     """Keep the newest ``limit`` entries; counted trims say how many were dropped.
 
     Trimming runs when a tenant is a tenth over its bound, so its cost is spread thin.
     """
-    newest = db.session.execute(
-        select(JournalEntry.id)
-        .where(JournalEntry.tenant_id == tenant.id)
-        .order_by(JournalEntry.id.desc())
-        .offset(limit + max(limit // 10, 1))
-        .limit(1)
+    over = db.session.execute(
+        ENTRY_AT_DEPTH, {"tenant_id": tenant_id, "depth": limit + max(limit // 10, 1)}
     ).scalar_one_or_none()
-    if newest is None:
+    if over is None:
         return
-    cutoff = db.session.execute(
-        select(JournalEntry.id)
-        .where(JournalEntry.tenant_id == tenant.id)
-        .order_by(JournalEntry.id.desc())
-        .offset(limit)
-        .limit(1)
-    ).scalar_one()
+    cutoff = db.session.execute(ENTRY_AT_DEPTH, {"tenant_id": tenant_id, "depth": limit}).scalar_one()
     dropped = db.session.execute(
-        delete(JournalEntry).where(JournalEntry.tenant_id == tenant.id, JournalEntry.id <= cutoff)
+        delete(JournalEntry).where(JournalEntry.tenant_id == tenant_id, JournalEntry.id <= cutoff)
     ).rowcount
     db.session.execute(
-        update(Tenant).where(Tenant.id == tenant.id).values(journal_dropped=Tenant.journal_dropped + dropped)
+        update(Tenant).where(Tenant.id == tenant_id).values(journal_dropped=Tenant.journal_dropped + dropped)
     )
 
 
@@ -196,9 +203,12 @@ def entries(
     status: str | None = None,
     since: str | None = None,
     limit: int | None = None,
+    after: int | None = None,
 ) -> list[JournalEntry]:
-    """Entries newest first, filtered."""
+    """Entries newest first, filtered; ``after`` keeps those newer than an entry id (for following)."""
     query = select(JournalEntry).where(JournalEntry.tenant_id == tenant.id).order_by(JournalEntry.id.desc())
+    if after is not None:
+        query = query.where(JournalEntry.id > after)
     if method:
         query = query.where(JournalEntry.method == method.upper())
     if since:
@@ -321,3 +331,60 @@ def verify(tenant: Tenant, spec: dict[str, Any]) -> dict[str, Any]:
         result["nearest"] = [as_json(e) for e in ranked[:3]]
         result["matching"] = [as_json(e) for e in matching[:3]]
     return result
+
+
+# -- live views (the dashboard polls these; the control plane may too) ----------------------
+
+STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
+
+
+def newest(tenant: Tenant, after_id: int | None = None, limit: int = 50) -> list[JournalEntry]:
+    """The newest entries, newest first, optionally only those after ``after_id``: one indexed query."""
+    query = select(JournalEntry).where(JournalEntry.tenant_id == tenant.id)
+    if after_id is not None:
+        query = query.where(JournalEntry.id > after_id)
+    return list(db.session.execute(query.order_by(JournalEntry.id.desc()).limit(limit)).scalars())
+
+
+def entry(tenant: Tenant, entry_id: int) -> JournalEntry:
+    """One entry of a tenant's journal, or a 404."""
+    found = db.session.get(JournalEntry, entry_id)
+    if found is None or found.tenant_id != tenant.id:
+        raise ScimError(404, f"no journal entry {entry_id} in tenant {tenant.key}")
+    return found
+
+
+def status_class(status: int) -> str:
+    """``201`` -> ``2xx``; 1xx counts with 2xx and a dropped connection (499) with 4xx."""
+    return f"{min(max(status // 100, 2), 5)}xx"
+
+
+def traffic(tenant: Tenant, seconds: int = 300, now: datetime | None = None) -> dict[str, Any]:
+    """Requests per second by status class over the last ``seconds``, oldest second first."""
+    end = (now or utcnow()).replace(microsecond=0) + timedelta(seconds=1)
+    start = end - timedelta(seconds=seconds)
+    buckets = [dict.fromkeys(STATUS_CLASSES, 0) for _ in range(seconds)]
+    rows = db.session.execute(
+        select(JournalEntry.at, JournalEntry.status).where(
+            JournalEntry.tenant_id == tenant.id, JournalEntry.at >= start, JournalEntry.at < end
+        )
+    )
+    for at, status in rows:
+        buckets[int((at - start).total_seconds())][status_class(status)] += 1
+    return {
+        "start": start.isoformat() + "Z",
+        "seconds": seconds,
+        "classes": list(STATUS_CLASSES),
+        "buckets": buckets,
+    }
+
+
+def recent_counts(seconds: int = 60, now: datetime | None = None) -> dict[int, int]:
+    """Requests per tenant id over the last ``seconds``, in one query."""
+    since = (now or utcnow()) - timedelta(seconds=seconds)
+    rows = db.session.execute(
+        select(JournalEntry.tenant_id, func.count())
+        .where(JournalEntry.at >= since)
+        .group_by(JournalEntry.tenant_id)
+    )
+    return {tenant_id: count for tenant_id, count in rows}
