@@ -34,7 +34,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """The SCIM surface of every tenant, its OAuth endpoints, and the control plane."""
+    """The SCIM surface of every tenant, its OAuth endpoints, the control plane and the dashboard."""
     from .auth.oauth import bp as oauth
     from .control import bp as control
     from .dashboard import bp as dashboard
