@@ -35,10 +35,17 @@ def settings(instance_path: str, overrides: dict[str, Any] | None = None) -> dic
         "EMULATOR_JOURNAL": env.get("EMULATOR_JOURNAL", "on").lower() not in ("0", "off", "false", "no"),
         "EMULATOR_JOURNAL_MAX": int(env.get("EMULATOR_JOURNAL_MAX", 1000)),
         "EMULATOR_BODY_LOG_BYTES": int(env.get("EMULATOR_BODY_LOG_BYTES", 65536)),
+        # where the CLI says tenants are (it has no request to take the host from)
+        "EMULATOR_PUBLIC_URL": env.get("EMULATOR_PUBLIC_URL", "http://localhost:8000/"),
         "SECRET_KEY": env.get("EMULATOR_SECRET_KEY") or os.urandom(32).hex(),
         "JSON_SORT_KEYS": False,
     }
     config.update(overrides)
     if "SQLALCHEMY_DATABASE_URI" not in overrides:
         config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(config["DATABASE_URL"])
+    if "SQLALCHEMY_ENGINE_OPTIONS" not in overrides and config["SQLALCHEMY_DATABASE_URI"].startswith(
+        "postgresql"
+    ):
+        # a restarted database (a compose service, a failover) drops pooled connections
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     return config

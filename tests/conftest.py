@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import os
+import secrets
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from emulator import create_app
+from emulator.extensions import db
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -19,12 +24,128 @@ ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    """An emulator on its own SQLite file, without the shipped tenants."""
-    return create_app(
-        {"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'emulator.db'}", "EMULATOR_TENANTS_DIR": ""}
+# where throwaway PostgreSQL databases are created (a maintenance database of a server)
+POSTGRES_ADMIN_URL = os.environ.get(
+    "EMULATOR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=("sqlite", "postgres"),
+        default=os.environ.get("EMULATOR_TEST_DB", "sqlite"),
+        help="database behind the `app` fixture: a SQLite file per test (default) or a PostgreSQL "
+        f"database per session, emptied per test, on EMULATOR_TEST_POSTGRES_URL ({POSTGRES_ADMIN_URL}). "
+        "tests/service runs both whatever this says.",
     )
+
+
+class PostgresServer:
+    """Creates and drops throwaway databases (``emulator_test_<random>``) on a PostgreSQL server."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.created: list[str] = []
+        self._problem: str | None = None
+        self._checked = False
+
+    def problem(self) -> str | None:
+        """Why the server cannot be used, or None; asked once."""
+        if not self._checked:
+            self._checked = True
+            try:
+                with psycopg.connect(self.admin_url, connect_timeout=3) as connection:
+                    connection.execute("SELECT 1")
+            except psycopg.Error as error:
+                where = self.admin_url.rsplit("@", 1)[-1].split("/", 1)[0]
+                reason = " ".join(str(error).split()) or type(error).__name__
+                self._problem = f"PostgreSQL not reachable at {where}: {reason}"
+        return self._problem
+
+    def skip_unless_available(self) -> None:
+        problem = self.problem()
+        if problem:
+            pytest.skip(f"{problem} (start it, or set EMULATOR_TEST_POSTGRES_URL)")
+
+    def url(self, name: str) -> str:
+        return self.admin_url.rsplit("/", 1)[0] + "/" + name
+
+    def create(self) -> str:
+        """A new empty database; returns its URL (plain postgresql://, as users write it)."""
+        name = f"emulator_test_{secrets.token_hex(6)}"
+        with psycopg.connect(self.admin_url, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return self.url(name)
+
+    def drop(self, url: str) -> None:
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(self.admin_url, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if name in self.created:
+            self.created.remove(name)
+
+    def empty(self, url: str) -> None:
+        """Drop every table of a database this server created."""
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute("DROP SCHEMA public CASCADE")
+            connection.execute("CREATE SCHEMA public")
+
+    @contextlib.contextmanager
+    def database(self) -> Iterator[str]:
+        url = self.create()
+        try:
+            yield url
+        finally:
+            self.drop(url)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """The PostgreSQL server tests may create databases on; leaves none behind."""
+    server = PostgresServer(POSTGRES_ADMIN_URL)
+    yield server
+    for name in list(server.created):
+        with contextlib.suppress(psycopg.Error):
+            server.drop(server.url(name))
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresServer) -> Iterator[str]:
+    """A fresh PostgreSQL database for this test (skipped with the reason when there is no server)."""
+    postgres.skip_unless_available()
+    with postgres.database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def suite_postgres_url(postgres: PostgresServer, pytestconfig: pytest.Config) -> str:
+    """One PostgreSQL database for a ``--db postgres`` run (emptied before each test)."""
+    problem = postgres.problem()
+    if problem:
+        pytest.exit(f"--db postgres: {problem}", returncode=pytest.ExitCode.USAGE_ERROR)
+    return postgres.create()
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The database behind ``app``: a SQLite file of this test, or (``--db postgres``) an empty PostgreSQL database."""
+    if request.config.getoption("--db") == "postgres":
+        url: str = request.getfixturevalue("suite_postgres_url")
+        request.getfixturevalue("postgres").empty(url)
+        return url
+    return f"sqlite:///{tmp_path / 'emulator.db'}"
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    """An emulator on its own empty database, without the shipped tenants."""
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "EMULATOR_TENANTS_DIR": ""})
+    yield app
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose()
 
 
 @pytest.fixture

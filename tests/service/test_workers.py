@@ -1,0 +1,231 @@
+"""Several gunicorn workers act as one emulator: uniqueness, durability, schema creation."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import sqlalchemy
+
+from emulator.config import sqlalchemy_url
+
+from .live import USER, Server, create_tenant, http_json
+
+PARALLEL = 64
+
+
+def scim(server: Server, tenant: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    base = server.url(f"/t/{tenant['vendor']}/{tenant['name']}/scim/v2")
+    return base, {"Authorization": tenant["credentials"]["authorization"]}
+
+
+def users_named(base: str, headers: dict[str, str], user_name: str) -> list[dict[str, Any]]:
+    query = urllib.parse.quote(f'userName eq "{user_name}"')
+    status, body = http_json("GET", f"{base}/Users?filter={query}", headers=headers)
+    assert status == 200, body
+    return body["Resources"]  # type: ignore[no-any-return]
+
+
+def test_parallel_creates_of_one_user_name_give_one_201(
+    database_url: str, serve: Callable[..., Server]
+) -> None:
+    """64 clients create the same userName at once across 4 workers: one 201, 63 409, one user."""
+    server = serve(database_url, workers=4)
+    base, headers = scim(server, create_tenant(server))
+    barrier = threading.Barrier(PARALLEL)
+
+    def create(_: int) -> tuple[int, Any]:
+        barrier.wait()
+        return http_json("POST", f"{base}/Users", {"schemas": [USER], "userName": "race"}, headers)
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        answers = list(pool.map(create, range(PARALLEL)))
+
+    statuses = Counter(status for status, _ in answers)
+    print(f"{PARALLEL} parallel creates of one userName, 4 workers: {dict(statuses)}")
+    assert statuses == {201: 1, 409: PARALLEL - 1}, (statuses, [b for s, b in answers if s not in (201, 409)])
+    for status, body in answers:
+        if status == 409:
+            assert body["scimType"] == "uniqueness", body
+    assert len(users_named(base, headers, "race")) == 1
+    status, listing = http_json("GET", f"{base}/Users", headers=headers)
+    assert listing["totalResults"] == 1
+
+
+def test_parallel_creates_of_distinct_users_all_succeed(
+    database_url: str, serve: Callable[..., Server]
+) -> None:
+    """Writers on different workers queue on the database instead of failing ("database is locked")."""
+    server = serve(database_url, workers=4)
+    base, headers = scim(server, create_tenant(server))
+
+    def create(number: int) -> int:
+        status, body = http_json(
+            "POST", f"{base}/Users", {"schemas": [USER], "userName": f"u{number}"}, headers
+        )
+        assert status == 201, body
+        return status
+
+    with ThreadPoolExecutor(32) as pool:
+        assert list(pool.map(create, range(120))) == [201] * 120
+    status, listing = http_json("GET", f"{base}/Users?count=1", headers=headers)
+    assert listing["totalResults"] == 120
+
+
+def test_kill_9_loses_no_acknowledged_write(database_url: str, serve: Callable[..., Server]) -> None:
+    """SIGKILL the master and every worker amid a stream of creates; every 201 survives a restart."""
+    server = serve(database_url, workers=4)
+    tenant = create_tenant(server)
+    base, headers = scim(server, tenant)
+    acknowledged: list[str] = []
+    failures: Counter[str] = Counter()
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def writer(number: int) -> None:
+        sequence = 0
+        while not stop.is_set():
+            user_name = f"w{number}-{sequence}"
+            sequence += 1
+            try:
+                status, _ = http_json(
+                    "POST", f"{base}/Users", {"schemas": [USER], "userName": user_name}, headers, timeout=10
+                )
+            except (OSError, http.client.HTTPException) as error:  # the server died under this request
+                with lock:
+                    failures[type(error).__name__] += 1
+                time.sleep(0.05)
+                continue
+            with lock:
+                if status == 201:
+                    acknowledged.append(user_name)
+                else:
+                    failures[str(status)] += 1
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(acknowledged) < 150 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server.kill9()
+        time.sleep(0.3)  # let the writers see the dead server
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert len(acknowledged) >= 150, (len(acknowledged), failures, server.log())
+    assert not {k for k in failures if k.isdigit()}, failures  # only connection errors, no 4xx/5xx
+
+    restarted = serve(database_url, workers=2, port=server.port)
+    base, headers = scim(restarted, tenant)
+    print(f"kill -9 after {len(acknowledged)} acknowledged creates; failed in flight: {dict(failures)}")
+    missing = [name for name in acknowledged if len(users_named(base, headers, name)) != 1]
+    assert missing == [], f"{len(missing)} of {len(acknowledged)} acknowledged users lost"
+    status, listing = http_json("GET", f"{base}/Users?count=1", headers=headers)
+    print(f"after restart: {listing['totalResults']} users stored, 0 acknowledged lost")
+    # writes in flight at the kill may have committed without their 201 reaching the client
+    assert len(acknowledged) <= listing["totalResults"] <= len(acknowledged) + len(threads)
+
+
+def test_workers_starting_at_once_create_the_schema_and_tenants_once(
+    database_url: str, serve: Callable[..., Server], tmp_path: Any
+) -> None:
+    """8 workers booting together on an empty database: no error, one copy of each start-up tenant."""
+    tenants_dir = tmp_path / "tenants"
+    tenants_dir.mkdir()
+    (tenants_dir / "acme.yaml").write_text("vendor: generic\nname: acme\ncredentials:\n  token: t-acme\n")
+    (tenants_dir / "beta.yaml").write_text("vendor: generic\nname: beta\n")
+    server = serve(database_url, workers=8, env={"EMULATOR_TENANTS_DIR": str(tenants_dir)})
+    time.sleep(1.0)  # the workers that were not first to answer finish booting
+    assert "Traceback" not in server.log(), server.log()
+    assert "Worker failed to boot" not in server.log(), server.log()
+    status, listing = http_json("GET", server.url("/_emulator/tenants"))
+    assert status == 200, listing
+    tenants = listing["tenants"] if isinstance(listing, dict) else listing
+    assert sorted(t["name"] for t in tenants) == ["acme", "beta"]
+    for _ in range(16):  # whichever worker answers knows the shipped token
+        status, _ = http_json(
+            "GET", server.url("/t/generic/acme/scim/v2/Users"), headers={"Authorization": "Bearer t-acme"}
+        )
+        assert status == 200
+
+
+def test_reads_and_writes_mix_while_credentials_record_their_use(
+    database_url: str, serve: Callable[..., Server]
+) -> None:
+    """GETs and POSTs at once, with the credential's last use going stale all the time: no 5xx.
+
+    Recording a credential's use is a write inside a read (GET) or beside the request's own
+    write (POST); on SQLite either can fail with "database is locked" or wait for the lock its
+    own request holds, unless it goes through ``database.side_transaction``.
+    """
+    server = serve(database_url, workers=4)
+    base, headers = scim(server, create_tenant(server))
+    engine = sqlalchemy.create_engine(sqlalchemy_url(database_url))
+    stop = threading.Event()
+
+    def make_stale() -> None:
+        while not stop.is_set():
+            with engine.begin() as connection:
+                connection.execute(sqlalchemy.text("UPDATE credential SET last_used_at = NULL"))
+            time.sleep(0.02)
+
+    def request(number: int) -> int:
+        if number % 2:
+            body = {"schemas": [USER], "userName": f"mix{number}"}
+            return http_json("POST", f"{base}/Users", body, headers, timeout=20)[0]
+        return http_json(
+            "GET", f"{base}/Users?filter=userName%20eq%20%22mix1%22", headers=headers, timeout=20
+        )[0]
+
+    staler = threading.Thread(target=make_stale)
+    staler.start()
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            statuses = Counter(pool.map(request, range(240)))
+    finally:
+        stop.set()
+        staler.join()
+        engine.dispose()
+    assert statuses == {200: 120, 201: 120}, statuses
+
+
+def test_fault_counters_are_exact_across_workers(database_url: str, serve: Callable[..., Server]) -> None:
+    """A rule with ``after: 5, times: 10`` fires on exactly 10 of 64 parallel creates over 4 workers."""
+    server = serve(database_url, workers=4)
+    base, headers = scim(server, create_tenant(server))
+    rule = {
+        "tenant": "generic/acme",
+        "method": "POST",
+        "path": "/Users",
+        "action": {"type": "status", "status": 503},
+        "after": 5,
+        "times": 10,
+    }
+    status, created = http_json("POST", server.url("/_emulator/faults"), rule)
+    assert status == 201, created
+    barrier = threading.Barrier(PARALLEL)
+
+    def create(number: int) -> int:
+        barrier.wait()
+        body = {"schemas": [USER], "userName": f"f{number}"}
+        return http_json("POST", f"{base}/Users", body, headers)[0]
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        statuses = Counter(pool.map(create, range(PARALLEL)))
+    print(f"fault after=5 times=10 over {PARALLEL} parallel creates, 4 workers: {dict(statuses)}")
+    assert statuses == {201: PARALLEL - 10, 503: 10}, statuses
+    status, shown = http_json("GET", server.url(f"/_emulator/faults/{created['id']}"))
+    assert status == 200, shown
+    assert (shown["fired"], shown["state"]) == (10, "exhausted"), shown
+    assert shown["matched"] >= 15, shown  # the 5 let through by `after`, then the 10 it fired on
+    status, listing = http_json("GET", f"{base}/Users?count=1", headers=headers)
+    assert listing["totalResults"] == PARALLEL - 10
