@@ -1,6 +1,6 @@
 """The /_emulator control plane."""
 
-from . import credentials, faults, journal, seeding  # noqa: F401  (register their routes on bp)
+from . import credentials, faults, journal, openapi, openapi_scim, seeding  # noqa: F401  (register their routes on bp)
 from .views import bp
 
 __all__ = ["bp"]

@@ -5,10 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, jsonify, request
+from marshmallow import Schema
 
 from .. import credentials, tenants
 from ..errors import bad_request
-from .views import bp
+from .schemas import (
+    AccountSchema,
+    CredentialEditSchema,
+    CredentialIssueSchema,
+    CredentialListingSchema,
+    CredentialStateSchema,
+)
+from .views import bp, dumped
 
 
 def json_object() -> dict[str, Any]:
@@ -18,36 +26,143 @@ def json_object() -> dict[str, Any]:
     return data
 
 
+def checked(schema: Schema) -> dict[str, Any]:
+    """The JSON object body (empty when absent), as sent, once it passes its documented schema.
+
+    The service receives the body unchanged and keeps its own, finer validation.
+    """
+    data = json_object()
+    errors = schema.validate(data)
+    if errors:
+        raise bad_request(f"invalid request: {errors}")
+    return data
+
+
 @bp.get("/tenants/<vendor>/<name>/credentials")
 def list_credentials(vendor: str, name: str) -> Response:
-    return jsonify(credentials.listing(tenants.get(vendor, name)))
+    """A tenant's credentials (states, never secrets) and vendor accounts.
+    ---
+    get:
+      summary: List credentials
+      responses:
+        200:
+          content:
+            application/json:
+              schema: CredentialListingSchema
+        404: Error
+    """
+    return dumped(CredentialListingSchema(), credentials.listing(tenants.get(vendor, name)))
 
 
 @bp.post("/tenants/<vendor>/<name>/credentials")
 def issue_credential(vendor: str, name: str) -> tuple[Response, int]:
-    return jsonify(credentials.issue(tenants.get(vendor, name), json_object())), 201
+    """Issue a credential the vendor's way, shown this once; ``rotate`` revokes the ones it replaces.
+    ---
+    post:
+      summary: Issue or rotate a credential
+      requestBody:
+        content:
+          application/json:
+            schema: CredentialIssueSchema
+      responses:
+        201:
+          content:
+            application/json:
+              schema: IssuedCredentialSchema
+        400: Error
+        404: Error
+    """
+    tenant = tenants.get(vendor, name)
+    # the vendor decides the shape (IssuedCredentialSchema is open), so the body is sent as issued
+    return jsonify(credentials.issue(tenant, checked(CredentialIssueSchema()))), 201
 
 
 @bp.patch("/tenants/<vendor>/<name>/credentials/<int:credential_id>")
 def edit_credential(vendor: str, name: str, credential_id: int) -> Response:
-    return jsonify(credentials.edit(tenants.get(vendor, name), credential_id, json_object()))
+    """Change a credential's validity in days (Britive) or its expiry.
+    ---
+    patch:
+      summary: Edit a credential
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: CredentialEditSchema
+      responses:
+        200:
+          content:
+            application/json:
+              schema: CredentialStateSchema
+        400: Error
+        404: Error
+    """
+    tenant = tenants.get(vendor, name)
+    return dumped(
+        CredentialStateSchema(), credentials.edit(tenant, credential_id, checked(CredentialEditSchema()))
+    )
 
 
 @bp.post("/tenants/<vendor>/<name>/credentials/<int:credential_id>/revoke")
 def revoke_credential(vendor: str, name: str, credential_id: int) -> Response:
-    return jsonify(credentials.revoke(tenants.get(vendor, name), credential_id))
+    """Revoke a credential now.
+    ---
+    post:
+      summary: Revoke a credential
+      responses:
+        200:
+          content:
+            application/json:
+              schema: CredentialStateSchema
+        404: Error
+    """
+    return dumped(CredentialStateSchema(), credentials.revoke(tenants.get(vendor, name), credential_id))
 
 
 @bp.post("/tenants/<vendor>/<name>/credentials/<int:credential_id>/expire")
 def expire_credential(vendor: str, name: str, credential_id: int) -> Response:
-    return jsonify(credentials.expire(tenants.get(vendor, name), credential_id))
+    """Make a credential expire now, as if its time had run out.
+    ---
+    post:
+      summary: Expire a credential
+      responses:
+        200:
+          content:
+            application/json:
+              schema: CredentialStateSchema
+        404: Error
+    """
+    return dumped(CredentialStateSchema(), credentials.expire(tenants.get(vendor, name), credential_id))
 
 
 @bp.post("/tenants/<vendor>/<name>/accounts/<username>/activate")
 def activate_account(vendor: str, name: str, username: str) -> Response:
-    return jsonify(credentials.set_account_active(tenants.get(vendor, name), username, True))
+    """Activate a vendor account (Jostle: the Automation user has logged in once).
+    ---
+    post:
+      summary: Activate an account
+      responses:
+        200:
+          content:
+            application/json:
+              schema: AccountSchema
+        404: Error
+    """
+    tenant = tenants.get(vendor, name)
+    return dumped(AccountSchema(), credentials.set_account_active(tenant, username, True))
 
 
 @bp.post("/tenants/<vendor>/<name>/accounts/<username>/deactivate")
 def deactivate_account(vendor: str, name: str, username: str) -> Response:
-    return jsonify(credentials.set_account_active(tenants.get(vendor, name), username, False))
+    """Deactivate a vendor account: its credentials stop working.
+    ---
+    post:
+      summary: Deactivate an account
+      responses:
+        200:
+          content:
+            application/json:
+              schema: AccountSchema
+        404: Error
+    """
+    tenant = tenants.get(vendor, name)
+    return dumped(AccountSchema(), credentials.set_account_active(tenant, username, False))

@@ -1,70 +1,325 @@
-"""Control-plane routes for fault rules and scenarios."""
+"""Control-plane routes for fault rules and scenarios, with the schemas of their answers.
+
+Requests are validated by ``emulator.faults.rules.FaultRuleSchema`` (a 400 names what is
+wrong); answers are dumped through the schemas below, from which the OpenAPI document is
+generated like the rest of the control plane's.
+"""
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+from flask import Response, request
+from marshmallow import INCLUDE, Schema, fields
 
 from ..extensions import db
 from ..faults import rules, scenarios
 from .credentials import json_object
-from .views import bp
+from .schemas import Closed, shown
+from .views import bp, dumped
+
+# -- schemas of the answers ---------------------------------------------------------------------
+
+
+class FaultSchema(Closed):
+    """A fault rule as it is now: its scope, action, when-conditions, counters and state."""
+
+    id = shown(fields.Integer())
+    tenant = shown(fields.String(allow_none=True, metadata={"description": "vendor/name, or null"}))
+    vendor = shown(fields.String(allow_none=True))
+    method = shown(fields.String(allow_none=True))
+    path = shown(fields.String(allow_none=True, metadata={"description": "pattern over the SCIM path"}))
+    operation = shown(fields.String(allow_none=True, metadata={"description": "e.g. remove:members"}))
+    action = shown(fields.Nested(rules.ActionSchema))
+    times = shown(fields.Integer(allow_none=True))
+    after = shown(fields.Integer())
+    probability = shown(fields.Float(allow_none=True))
+    seed = shown(fields.Integer(allow_none=True))
+    starts_at = shown(
+        fields.String(allow_none=True, metadata={"description": "UTC; a scenario's later step"})
+    )
+    expires_at = shown(fields.String(allow_none=True, metadata={"description": "UTC; from ttl_seconds"}))
+    enabled = shown(fields.Boolean())
+    matched = shown(
+        fields.Integer(metadata={"description": "in-scope requests while enabled and in its window"})
+    )
+    fired = shown(fields.Integer(metadata={"description": "requests the rule's action was applied to"}))
+    state = shown(fields.String(metadata={"enum": ["active", "pending", "expired", "exhausted", "disabled"]}))
+    scenario_run = shown(fields.Integer(allow_none=True, metadata={"description": "the run that made it"}))
+
+
+class FaultListSchema(Closed):
+    """GET /_emulator/faults."""
+
+    faults = shown(fields.List(fields.Nested(FaultSchema)))
+
+
+class FaultQuerySchema(Schema):
+    """Query parameters of GET and DELETE /_emulator/faults."""
+
+    tenant = fields.String(metadata={"description": "only the rules scoped to this tenant (vendor/name)"})
+
+
+class FaultsClearedSchema(Closed):
+    """DELETE /_emulator/faults."""
+
+    removed = shown(fields.Integer(metadata={"description": "how many rules were deleted"}))
+
+
+class ScenarioSchema(Schema):
+    """A shipped scenario file (fixtures/scenarios/<name>.yaml)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    name = shown(fields.String())
+    version = fields.Integer(allow_none=True)
+    description = fields.String()
+    steps = shown(
+        fields.List(
+            fields.Dict(), metadata={"description": "{seconds, description, rules}; the last may be open"}
+        )
+    )
+
+
+class ScenarioListSchema(Closed):
+    """GET /_emulator/scenarios."""
+
+    scenarios = shown(fields.List(fields.Nested(ScenarioSchema)))
+
+
+class ScenarioStartSchema(Closed):
+    """POST /_emulator/scenarios/<name>/start: scope (a tenant, a vendor, or neither: everything)."""
+
+    tenant = fields.String(metadata={"description": "vendor/name"})
+    vendor = fields.String()
+    time_scale = fields.Float(metadata={"description": "0.1 plays a 30 s step in 3 s; default 1"})
+
+
+class ScenarioStepSchema(Closed):
+    seconds = shown(fields.Float(allow_none=True, metadata={"description": "scaled; null: until stopped"}))
+    description = shown(fields.String(allow_none=True))
+
+
+class ScenarioRunSchema(Closed):
+    """A started scenario: where it is, and what each of its rules has done."""
+
+    id = shown(fields.Integer())
+    scenario = shown(fields.String())
+    version = shown(fields.Integer(allow_none=True))
+    tenant = shown(fields.String(allow_none=True))
+    vendor = shown(fields.String(allow_none=True))
+    started_at = shown(fields.String())
+    elapsed_seconds = shown(fields.Float())
+    state = shown(fields.String(metadata={"enum": ["running", "finished", "stopped"]}))
+    step = shown(fields.Integer(allow_none=True, metadata={"description": "1-based; null unless running"}))
+    steps = shown(fields.List(fields.Nested(ScenarioStepSchema)))
+    rules = shown(fields.List(fields.Nested(FaultSchema)))
+
+
+class ScenarioRunListSchema(Closed):
+    """GET /_emulator/scenarios/runs."""
+
+    runs = shown(fields.List(fields.Nested(ScenarioRunSchema)))
+
+
+# -- rules --------------------------------------------------------------------------------------
 
 
 @bp.post("/faults")
-def create_fault() -> tuple[Response, int]:
+def create_fault() -> Response:
+    """Add a fault rule: scope (tenant, vendor, method, path, operation), action, and when it fires.
+    ---
+    post:
+      summary: Add a fault rule
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: FaultRuleSchema
+      responses:
+        201:
+          content:
+            application/json:
+              schema: FaultSchema
+        400: Error
+    """
     rule = rules.create(request.get_json(silent=True))
     db.session.commit()
-    return jsonify(rules.as_json(rule)), 201
+    return dumped(FaultSchema(), rules.as_json(rule), 201)
 
 
 @bp.get("/faults")
 def list_faults() -> Response:
-    return jsonify(faults=[rules.as_json(r) for r in rules.listing(request.args.get("tenant"))])
+    """Every rule (or one tenant's) with its counters and state.
+    ---
+    get:
+      summary: List fault rules
+      parameters:
+      - in: query
+        schema: FaultQuerySchema
+      responses:
+        200:
+          content:
+            application/json:
+              schema: FaultListSchema
+    """
+    found = rules.listing(request.args.get("tenant"))
+    return dumped(FaultListSchema(), {"faults": [rules.as_json(r) for r in found]})
 
 
 @bp.delete("/faults")
 def clear_faults() -> Response:
-    return jsonify(removed=rules.clear(request.args.get("tenant")))
+    """Delete every rule, or ``?tenant=vendor/name``'s.
+    ---
+    delete:
+      summary: Clear fault rules
+      parameters:
+      - in: query
+        schema: FaultQuerySchema
+      responses:
+        200:
+          content:
+            application/json:
+              schema: FaultsClearedSchema
+    """
+    return dumped(FaultsClearedSchema(), {"removed": rules.clear(request.args.get("tenant"))})
 
 
 @bp.get("/faults/<int:rule_id>")
 def show_fault(rule_id: int) -> Response:
-    return jsonify(rules.as_json(rules.get(rule_id)))
+    """One rule with its counters and state.
+    ---
+    get:
+      summary: Show a fault rule
+      responses:
+        200:
+          content:
+            application/json:
+              schema: FaultSchema
+        404: Error
+    """
+    return dumped(FaultSchema(), rules.as_json(rules.get(rule_id)))
 
 
 @bp.patch("/faults/<int:rule_id>")
 def change_fault(rule_id: int) -> Response:
-    return jsonify(rules.as_json(rules.change(rules.get(rule_id), request.get_json(silent=True))))
+    """Change a rule's fields (an action is replaced whole; null widens a scope); counters stay.
+    ---
+    patch:
+      summary: Change a fault rule
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: FaultRuleSchema
+      responses:
+        200:
+          content:
+            application/json:
+              schema: FaultSchema
+        400: Error
+        404: Error
+    """
+    changed = rules.change(rules.get(rule_id), request.get_json(silent=True))
+    return dumped(FaultSchema(), rules.as_json(changed))
 
 
 @bp.delete("/faults/<int:rule_id>")
 def delete_fault(rule_id: int) -> Response:
+    """Delete a rule (journal entries keep its id).
+    ---
+    delete:
+      summary: Delete a fault rule
+      responses:
+        204:
+          description: deleted
+        404: Error
+    """
     db.session.delete(rules.get(rule_id))
     db.session.commit()
     return Response(status=204)
 
 
+# -- scenarios ----------------------------------------------------------------------------------
+
+
 @bp.get("/scenarios")
 def list_scenarios() -> Response:
-    return jsonify(scenarios=scenarios.available())
+    """The shipped scenarios, each with its steps.
+    ---
+    get:
+      summary: List scenarios
+      responses:
+        200:
+          content:
+            application/json:
+              schema: ScenarioListSchema
+    """
+    return dumped(ScenarioListSchema(), {"scenarios": scenarios.available()})
 
 
 @bp.post("/scenarios/<name>/start")
-def start_scenario(name: str) -> tuple[Response, int]:
-    """Body: ``{"tenant": "vendor/name"}`` or ``{"vendor": "britive"}``; empty for every tenant."""
-    return jsonify(scenarios.status(scenarios.start(name, json_object()))), 201
+def start_scenario(name: str) -> Response:
+    """Start a scenario for a tenant (``{"tenant": "vendor/name"}``), a vendor, or every tenant.
+    ---
+    post:
+      summary: Start a scenario
+      requestBody:
+        content:
+          application/json:
+            schema: ScenarioStartSchema
+      responses:
+        201:
+          content:
+            application/json:
+              schema: ScenarioRunSchema
+        400: Error
+        404: Error
+    """
+    return dumped(ScenarioRunSchema(), scenarios.status(scenarios.start(name, json_object())), 201)
 
 
 @bp.get("/scenarios/runs")
 def list_runs() -> Response:
-    return jsonify(runs=[scenarios.status(r) for r in scenarios.runs()])
+    """Every started scenario with its status.
+    ---
+    get:
+      summary: List scenario runs
+      responses:
+        200:
+          content:
+            application/json:
+              schema: ScenarioRunListSchema
+    """
+    return dumped(ScenarioRunListSchema(), {"runs": [scenarios.status(r) for r in scenarios.runs()]})
 
 
 @bp.get("/scenarios/runs/<int:run_id>")
 def show_run(run_id: int) -> Response:
-    return jsonify(scenarios.status(scenarios.get(run_id)))
+    """A run's state, current step and rules.
+    ---
+    get:
+      summary: Show a scenario run
+      responses:
+        200:
+          content:
+            application/json:
+              schema: ScenarioRunSchema
+        404: Error
+    """
+    return dumped(ScenarioRunSchema(), scenarios.status(scenarios.get(run_id)))
 
 
 @bp.post("/scenarios/runs/<int:run_id>/stop")
 def stop_run(run_id: int) -> Response:
-    return jsonify(scenarios.status(scenarios.stop(scenarios.get(run_id))))
+    """Stop a run: its rules are disabled, their counters stay readable.
+    ---
+    post:
+      summary: Stop a scenario run
+      responses:
+        200:
+          content:
+            application/json:
+              schema: ScenarioRunSchema
+        404: Error
+    """
+    return dumped(ScenarioRunSchema(), scenarios.status(scenarios.stop(scenarios.get(run_id))))

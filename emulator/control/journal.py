@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+from flask import Response, request
 
 from .. import journal, tenants
 from ..errors import bad_request
-from .credentials import json_object
-from .views import bp
+from .credentials import checked
+from .schemas import JournalPageSchema, VerifyRequestSchema, VerifyResultSchema
+from .views import bp, dumped
 
 
 def limit_arg() -> int | None:
@@ -21,7 +22,21 @@ def limit_arg() -> int | None:
 
 @bp.get("/tenants/<vendor>/<name>/journal")
 def read_journal(vendor: str, name: str) -> Response:
-    """Entries newest first; filters: method, path (pattern), status (201, 4xx, 400-499), since, limit."""
+    """Entries newest first, with the journal's bound; filters: method, path, status, since, limit.
+    ---
+    get:
+      summary: Read the journal
+      parameters:
+      - in: query
+        schema: JournalQuerySchema
+      responses:
+        200:
+          content:
+            application/json:
+              schema: JournalPageSchema
+        400: Error
+        404: Error
+    """
     tenant = tenants.get(vendor, name)
     found = journal.entries(
         tenant,
@@ -31,20 +46,44 @@ def read_journal(vendor: str, name: str) -> Response:
         since=request.args.get("since"),
         limit=limit_arg(),
     )
-    return jsonify(bound=journal.bound(tenant), entries=[journal.as_json(e) for e in found])
+    return dumped(
+        JournalPageSchema(), {"bound": journal.bound(tenant), "entries": [journal.as_json(e) for e in found]}
+    )
 
 
 @bp.delete("/tenants/<vendor>/<name>/journal")
 def clear_journal(vendor: str, name: str) -> Response:
+    """Empty the journal (its dropped count too).
+    ---
+    delete:
+      summary: Clear the journal
+      responses:
+        204:
+          description: cleared
+        404: Error
+    """
     journal.clear(tenants.get(vendor, name))
     return Response(status=204)
 
 
 @bp.post("/tenants/<vendor>/<name>/journal/verify")
 def verify_journal(vendor: str, name: str) -> Response:
-    """Count requests matching {method, path, body (JSON subset), count}; nearest entries on a mismatch."""
-    spec = json_object()
-    count = spec.get("count")
-    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
-        raise bad_request("count must be a non-negative integer")
-    return jsonify(journal.verify(tenants.get(vendor, name), spec))
+    """Count requests matching method, path pattern and a JSON subset of the body; nearest entries on a mismatch.
+    ---
+    post:
+      summary: Verify the journal
+      requestBody:
+        content:
+          application/json:
+            schema: VerifyRequestSchema
+      responses:
+        200:
+          description: the count, and whether it is what was expected (ok false is still a 200)
+          content:
+            application/json:
+              schema: VerifyResultSchema
+        400: Error
+        404: Error
+    """
+    spec = checked(VerifyRequestSchema())
+    return dumped(VerifyResultSchema(), journal.verify(tenants.get(vendor, name), spec))

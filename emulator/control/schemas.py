@@ -1,8 +1,124 @@
-"""Marshmallow schemas of the control plane's requests and responses."""
+"""Marshmallow schemas of the control plane's requests and responses.
+
+Views load request bodies and dump response bodies through these, and the OpenAPI document
+is generated from them, so the document and the wire cannot drift apart. Response schemas
+are closed (``additionalProperties: false``) except where a vendor decides the shape.
+"""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, post_dump, validate, validates_schema
+
+DNS_LABEL = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+
+
+def shown(field: fields.Field) -> fields.Field:
+    """A field every response carries (documented as required)."""
+    field.required = True
+    return field
+
+
+class Closed(Schema):
+    """A response whose keys are exactly those declared."""
+
+    class Meta:
+        unknown = RAISE
+
+
+# -- errors and health --------------------------------------------------------------------------
+
+
+class ErrorSchema(Closed):
+    """An RFC 7644 §3.12 error body: the control plane's error shape too (application/scim+json)."""
+
+    schemas = shown(
+        fields.List(fields.String(), metadata={"example": ["urn:ietf:params:scim:api:messages:2.0:Error"]})
+    )
+    status = shown(fields.String(metadata={"description": "the HTTP status, as a string", "example": "404"}))
+    scimType = fields.String(metadata={"description": "RFC 7644 error type, e.g. uniqueness, invalidValue"})
+    detail = shown(fields.String(metadata={"description": "one human-readable line"}))
+
+
+class HealthSchema(Closed):
+    """GET /_emulator/health."""
+
+    status = shown(fields.String(metadata={"example": "ok"}))
+    tenants = shown(fields.Integer(metadata={"description": "how many tenants exist"}))
+    database = shown(fields.String(metadata={"description": "sqlite or postgresql"}))
+
+
+# -- vendors ------------------------------------------------------------------------------------
+
+
+class QuirkSchema(Closed):
+    """A named, documented switch of a vendor profile, overridable per tenant in ``options``."""
+
+    name = shown(fields.String())
+    default = shown(fields.Raw(metadata={"description": "the vendor's default value"}))
+    description = shown(fields.String())
+    source = shown(fields.String(allow_none=True, metadata={"description": "where the behaviour comes from"}))
+    choices = fields.List(fields.Raw())
+    implies = fields.Dict(keys=fields.String(), values=fields.Dict())
+
+
+class VendorAttributeSchema(Closed):
+    """An attribute of a vendor's attribute table."""
+
+    name = shown(fields.String(metadata={"description": "extension attributes carry their schema URN"}))
+    required = shown(fields.Boolean())
+    subAttributes = fields.List(fields.String())
+    types = fields.List(fields.String(), metadata={"description": "canonical type values"})
+
+
+class VendorResourceTypeSchema(Closed):
+    """A resource type a vendor serves."""
+
+    endpoint = shown(fields.String(metadata={"example": "/Users"}))
+    schemas = shown(fields.List(fields.String()))
+    attributes = shown(fields.List(fields.Nested(VendorAttributeSchema)))
+    filterable = shown(
+        fields.Raw(
+            metadata={
+                "description": "attribute -> filter operators the vendor supports, "
+                "or the text 'all (RFC 7644 grammar)'",
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    },
+                    {"type": "string"},
+                ],
+            }
+        )
+    )
+
+
+class VendorSchema(Closed):
+    """A vendor profile: auth styles, attribute tables, filters and quirks."""
+
+    vendor = shown(fields.String(metadata={"example": "britive"}))
+    title = shown(fields.String())
+    auth = shown(
+        fields.List(
+            fields.Dict(keys=fields.String()),
+            metadata={"description": "credential styles, tried in order; each with its type and settings"},
+        )
+    )
+    resource_types = shown(fields.Dict(keys=fields.String(), values=fields.Nested(VendorResourceTypeSchema)))
+    username_case_sensitive = shown(fields.Boolean())
+    quirks = shown(fields.List(fields.Nested(QuirkSchema)))
+    notes = shown(fields.List(fields.String()))
+
+
+class VendorListSchema(Closed):
+    """GET /_emulator/vendors."""
+
+    vendors = shown(fields.List(fields.Nested(VendorSchema)))
+
+
+# -- tenants and credentials ----------------------------------------------------------------------
 
 
 class TenantCreateSchema(Schema):
@@ -11,7 +127,7 @@ class TenantCreateSchema(Schema):
     vendor = fields.String(required=True, metadata={"description": "vendor profile name, e.g. generic"})
     name = fields.String(
         required=True,
-        validate=validate.Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"),
+        validate=validate.Regexp(DNS_LABEL),
         metadata={"description": "tenant name: a DNS label"},
     )
     options = fields.Dict(
@@ -22,37 +138,269 @@ class TenantCreateSchema(Schema):
     )
 
 
-class CredentialStateSchema(Schema):
-    id = fields.Integer()
-    type = fields.String()
-    username = fields.String()
-    created_at = fields.String(allow_none=True)
-    expires_at = fields.String(allow_none=True)
-    revoked_at = fields.String(allow_none=True)
-    last_used_at = fields.String(allow_none=True)
-    state = fields.String()
+class CredentialStateSchema(Closed):
+    """What may be shown of a stored credential: its kind and lifecycle, never the secret."""
+
+    id = shown(fields.Integer())
+    type = shown(fields.String(metadata={"description": "bearer, api_key or access_token"}))
+    label = shown(fields.String(allow_none=True))
+    account = shown(fields.String(allow_none=True, metadata={"description": "the owning vendor account"}))
+    created_at = shown(fields.String(allow_none=True))
+    last_used_at = shown(fields.String(allow_none=True))
+    validity_days = shown(fields.Integer(allow_none=True, metadata={"description": "Britive-style validity"}))
+    expires_at = shown(fields.String(allow_none=True))
+    revoked_at = shown(fields.String(allow_none=True))
+    state = shown(fields.String(validate=validate.OneOf(("active", "expired", "revoked"))))
 
 
-class TenantSchema(Schema):
-    """A tenant as the control plane shows it."""
+class AccountSchema(Closed):
+    """A vendor-side account (Jive admin, Jostle Automation user): never its password."""
 
-    vendor = fields.String()
-    name = fields.String()
-    scim_url = fields.String()
-    alias_url = fields.String()
-    options = fields.Dict()
-    created_at = fields.String()
-    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
-    credentials = fields.List(fields.Nested(CredentialStateSchema))
+    username = shown(fields.String())
+    role = shown(fields.String(allow_none=True))
+    active = shown(fields.Boolean())
+
+
+class CountsSchema(Closed):
+    users = shown(fields.Integer())
+    groups = shown(fields.Integer())
+
+
+class TenantSchema(Closed):
+    """A tenant as the control plane shows it; secrets are never included."""
+
+    vendor = shown(fields.String())
+    name = shown(fields.String())
+    scim_url = shown(fields.String(metadata={"description": "the tenant's own host (needs *.localhost DNS)"}))
+    alias_url = shown(fields.String(metadata={"description": "the same tenant under /t/<vendor>/<name>"}))
+    options = shown(fields.Dict(keys=fields.String(), metadata={"description": "effective quirk values"}))
+    created_at = shown(fields.String())
+    counts = shown(fields.Nested(CountsSchema))
+    credentials = shown(fields.List(fields.Nested(CredentialStateSchema)))
+    accounts = shown(fields.List(fields.Nested(AccountSchema)))
+
+
+class TenantListSchema(Closed):
+    """GET /_emulator/tenants."""
+
+    tenants = shown(fields.List(fields.Nested(TenantSchema)))
+
+
+class IssuedCredentialSchema(Schema):
+    """A credential in its vendor's shape, shown this once (a Britive token with its validity, ...)."""
+
+    class Meta:
+        unknown = INCLUDE  # each vendor adds its own keys: token, key, username, password, ...
+
+    id = fields.Integer(metadata={"description": "absent for Basic accounts"})
+    type = shown(fields.String())
+    authorization = shown(
+        fields.String(allow_none=True, metadata={"description": "the Authorization header a client sends"})
+    )
+
+    @post_dump(pass_original=True)
+    def keep_vendor_keys(
+        self, data: dict[str, Any], original: dict[str, Any], **kwargs: Any
+    ) -> dict[str, Any]:
+        """INCLUDE only governs loading: the vendor's own keys are carried over when dumping."""
+        return {**original, **data}
 
 
 class TenantCreatedSchema(TenantSchema):
-    """The answer to a create: the tenant and its credential, shown this once."""
+    """The answer to a create: the tenant, and its first credential shown this once."""
 
-    credentials = fields.Dict(metadata={"description": "the vendor's credential shape, with `authorization`"})
+    credentials = shown(fields.Nested(IssuedCredentialSchema))  # type: ignore[assignment]
 
 
-class HealthSchema(Schema):
-    status = fields.String()
-    tenants = fields.Integer()
-    database = fields.String()
+class CredentialListingSchema(Closed):
+    """A tenant's credentials and vendor accounts."""
+
+    credentials = shown(fields.List(fields.Nested(CredentialStateSchema)))
+    accounts = shown(fields.List(fields.Nested(AccountSchema)))
+
+
+class CredentialIssueSchema(Schema):
+    """POST .../credentials: the vendor's settings for a new credential; ``rotate`` revokes the ones it replaces."""
+
+    class Meta:
+        unknown = INCLUDE  # token, key, validity_days, expires_in, username, password, ... per style
+
+    style = fields.String(metadata={"description": "one of the vendor's auth styles (its first when absent)"})
+    rotate = fields.Boolean(metadata={"description": "revoke the credentials of the same kind it replaces"})
+    token = fields.String(allow_none=True, metadata={"description": "a fixed bearer token"})
+    validity_days = fields.Integer(allow_none=True, metadata={"description": "Britive: days of validity"})
+    expires_in = fields.Integer(allow_none=True, metadata={"description": "seconds until it expires"})
+    expires_at = fields.String(allow_none=True, metadata={"description": "ISO 8601 expiry"})
+
+
+class CredentialEditSchema(Closed):
+    """PATCH .../credentials/<id>."""
+
+    validity_days = fields.Integer(allow_none=True)
+    expires_in = fields.Integer(allow_none=True)
+    expires_at = fields.String(allow_none=True)
+
+
+# -- journal ------------------------------------------------------------------------------------
+
+
+class JournalQuerySchema(Schema):
+    """Filters of GET .../journal (query parameters)."""
+
+    method = fields.String(metadata={"description": "GET, POST, ..."})
+    path = fields.String(
+        metadata={"description": "pattern over the SCIM path (/Users*) or the whole path (/oauth/*)"}
+    )
+    status = fields.String(metadata={"description": "201, 4xx or 400-499"})
+    since = fields.String(metadata={"description": "ISO 8601 time"})
+    limit = fields.Integer(validate=validate.Range(min=0), metadata={"description": "at most this many"})
+
+
+class JournalBoundSchema(Closed):
+    """How the journal is bounded, so a trimmed journal is never mistaken for a complete one."""
+
+    max_entries = shown(fields.Integer(metadata={"description": "EMULATOR_JOURNAL_MAX"}))
+    kept = shown(fields.Integer())
+    dropped = shown(fields.Integer(metadata={"description": "oldest entries dropped to keep the bound"}))
+    complete = shown(fields.Boolean(metadata={"description": "true when nothing was ever dropped"}))
+
+
+class JournalRequestSchema(Closed):
+    headers = shown(
+        fields.Dict(
+            keys=fields.String(), values=fields.String(), metadata={"description": "credentials masked"}
+        )
+    )
+    body = shown(
+        fields.Raw(
+            allow_none=True, metadata={"description": "JSON when it parses, else text; secrets masked"}
+        )
+    )
+
+
+class JournalResponseSchema(Closed):
+    body = shown(fields.Raw(allow_none=True))
+
+
+class JournalEntrySchema(Closed):
+    """One request a tenant received and what it answered."""
+
+    id = shown(fields.Integer())
+    at = shown(fields.String(metadata={"description": "UTC, milliseconds"}))
+    method = shown(fields.String())
+    path = shown(fields.String())
+    scim_path = shown(fields.String(allow_none=True, metadata={"description": "the path below /scim/v2"}))
+    query = shown(fields.String())
+    request = shown(fields.Nested(JournalRequestSchema))
+    status = shown(fields.Integer())
+    response = shown(fields.Nested(JournalResponseSchema))
+    duration_ms = shown(fields.Float())
+    fault = shown(fields.Dict(allow_none=True, metadata={"description": "the fault applied, if any"}))
+
+
+class JournalPageSchema(Closed):
+    """GET .../journal: entries newest first, and the bound."""
+
+    bound = shown(fields.Nested(JournalBoundSchema))
+    entries = shown(fields.List(fields.Nested(JournalEntrySchema)))
+
+
+class VerifyRequestSchema(Closed):
+    """POST .../journal/verify."""
+
+    method = fields.String(metadata={"example": "POST"})
+    path = fields.String(
+        metadata={"description": "pattern, as the journal's path filter", "example": "/Users"}
+    )
+    body = fields.Raw(metadata={"description": "a JSON subset the request body must contain"})
+    count = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=0),
+        metadata={"description": "exactly this many; absent: at least one"},
+    )
+
+
+class VerifyResultSchema(Closed):
+    """How many journal entries matched; on a mismatch, the nearest others and some that matched."""
+
+    matched = shown(fields.Integer())
+    expected = shown(fields.Integer(allow_none=True))
+    ok = shown(fields.Boolean())
+    bound = shown(fields.Nested(JournalBoundSchema))
+    nearest = fields.List(fields.Nested(JournalEntrySchema), metadata={"description": "only on a mismatch"})
+    matching = fields.List(fields.Nested(JournalEntrySchema), metadata={"description": "only on a mismatch"})
+
+
+# -- fixtures and seeding -----------------------------------------------------------------------
+
+
+class FixtureSchema(Closed):
+    """A named fixture set shipped in fixtures/."""
+
+    name = shown(fields.String())
+    version = shown(fields.Integer(allow_none=True))
+    users = shown(fields.Integer())
+    groups = shown(fields.Integer())
+
+
+class FixtureListSchema(Closed):
+    fixtures = shown(fields.List(fields.Nested(FixtureSchema)))
+
+
+class SeedRequestSchema(Closed):
+    """POST .../seed: a named fixture, or generated users and groups."""
+
+    fixture = fields.String(metadata={"example": "small-org"})
+    users = fields.Integer(
+        strict=True, metadata={"description": "generate this many users", "example": 100000}
+    )
+    groups = fields.Integer(strict=True, metadata={"description": "and this many groups", "example": 50})
+    prefix = fields.String(metadata={"description": "userName prefix of generated users", "example": "user"})
+
+    @validates_schema
+    def one_source(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "fixture" in data and {"users", "groups", "prefix"} & set(data):
+            raise ValidationError("give either a fixture or users/groups, not both")
+        if not {"fixture", "users", "groups"} & set(data):
+            raise ValidationError("give a fixture, or users and groups to generate")
+
+
+class SeededSchema(Closed):
+    users = shown(fields.Integer())
+    groups = shown(fields.Integer())
+    skipped_groups = shown(fields.Integer(metadata={"description": "groups of a users-only vendor"}))
+
+
+class SeedResultSchema(Closed):
+    """What a seed inserted, and the tenant after it."""
+
+    seeded = shown(fields.Nested(SeededSchema))
+    tenant = shown(fields.Nested(TenantSchema))
+
+
+# the schemas the OpenAPI document publishes as components
+COMPONENTS: tuple[type[Schema], ...] = (
+    ErrorSchema,
+    HealthSchema,
+    VendorListSchema,
+    VendorSchema,
+    TenantCreateSchema,
+    TenantListSchema,
+    TenantSchema,
+    TenantCreatedSchema,
+    CredentialListingSchema,
+    CredentialIssueSchema,
+    CredentialEditSchema,
+    IssuedCredentialSchema,
+    CredentialStateSchema,
+    AccountSchema,
+    JournalPageSchema,
+    JournalEntrySchema,
+    JournalBoundSchema,
+    VerifyRequestSchema,
+    VerifyResultSchema,
+    FixtureListSchema,
+    SeedRequestSchema,
+    SeedResultSchema,
+)

@@ -6,7 +6,7 @@ import hmac
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 from sqlalchemy import func, select
 
 from .. import tenants
@@ -14,7 +14,15 @@ from ..errors import ScimError, bad_request
 from ..extensions import db
 from ..models import Tenant
 from ..vendors import VENDORS
-from .schemas import TenantCreateSchema
+from .schemas import (
+    HealthSchema,
+    TenantCreatedSchema,
+    TenantCreateSchema,
+    TenantListSchema,
+    TenantSchema,
+    VendorListSchema,
+    VendorSchema,
+)
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator")
 LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
@@ -55,49 +63,151 @@ def body_of(schema: Any) -> dict[str, Any]:
         raise bad_request(f"invalid request: {error.messages}") from None
 
 
+def dumped(schema: Schema, data: Any, status: int = 200) -> Response:
+    """A JSON response dumped through its documented schema."""
+    response = jsonify(schema.dump(data))
+    response.status_code = status
+    return response
+
+
 @bp.get("/health")
 def health() -> Response:
+    """Liveness for compose health checks; needs no auth.
+    ---
+    get:
+      summary: Health
+      security: []
+      responses:
+        200:
+          content:
+            application/json:
+              schema: HealthSchema
+    """
     count = db.session.execute(select(func.count()).select_from(Tenant)).scalar_one()
-    return jsonify(status="ok", tenants=count, database=db.engine.dialect.name)
+    return dumped(HealthSchema(), {"status": "ok", "tenants": count, "database": db.engine.dialect.name})
 
 
 @bp.get("/vendors")
 def list_vendors() -> Response:
-    return jsonify(vendors=[profile.to_json() for profile in VENDORS.values()])
+    """The vendor profiles.
+    ---
+    get:
+      summary: List vendor profiles
+      responses:
+        200:
+          content:
+            application/json:
+              schema: VendorListSchema
+    """
+    return dumped(VendorListSchema(), {"vendors": [profile.to_json() for profile in VENDORS.values()]})
 
 
 @bp.get("/vendors/<vendor>")
 def show_vendor(vendor: str) -> Response:
-    return jsonify(tenants.profile_or_error(vendor).to_json())
+    """One vendor profile.
+    ---
+    get:
+      summary: Show a vendor profile
+      responses:
+        200:
+          content:
+            application/json:
+              schema: VendorSchema
+        404: Error
+    """
+    try:
+        profile = tenants.profile_or_error(vendor)
+    except ScimError as error:
+        raise ScimError(404, error.detail) from None  # a vendor named in the path: missing, not invalid
+    return dumped(VendorSchema(), profile.to_json())
 
 
 @bp.post("/tenants")
-def create_tenant() -> tuple[Response, int]:
+def create_tenant() -> Response:
+    """Create a tenant and its first credential, shown this once in the vendor's shape.
+    ---
+    post:
+      summary: Create a tenant
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: TenantCreateSchema
+      responses:
+        201:
+          content:
+            application/json:
+              schema: TenantCreatedSchema
+        400: Error
+        409: Error
+    """
     data = body_of(TenantCreateSchema())
     tenant, shown = tenants.create(data["vendor"], data["name"], data["options"], data["credentials"])
     body = tenants.describe(tenant, request.url_root)
     body["credentials"] = shown
-    return jsonify(body), 201
+    return dumped(TenantCreatedSchema(), body, 201)
 
 
 @bp.get("/tenants")
 def list_tenants() -> Response:
-    return jsonify(tenants=[tenants.describe(t, request.url_root) for t in tenants.list_all()])
+    """Every tenant with its URLs, counts and credential states.
+    ---
+    get:
+      summary: List tenants
+      responses:
+        200:
+          content:
+            application/json:
+              schema: TenantListSchema
+    """
+    found = [tenants.describe(t, request.url_root) for t in tenants.list_all()]
+    return dumped(TenantListSchema(), {"tenants": found})
 
 
 @bp.get("/tenants/<vendor>/<name>")
 def show_tenant(vendor: str, name: str) -> Response:
-    return jsonify(tenants.describe(tenants.get(vendor, name), request.url_root))
+    """A tenant with its URLs, counts and credential states (never a secret).
+    ---
+    get:
+      summary: Show a tenant
+      responses:
+        200:
+          content:
+            application/json:
+              schema: TenantSchema
+        404: Error
+    """
+    return dumped(TenantSchema(), tenants.describe(tenants.get(vendor, name), request.url_root))
 
 
 @bp.delete("/tenants/<vendor>/<name>")
 def delete_tenant(vendor: str, name: str) -> Response:
+    """Delete a tenant with everything it holds.
+    ---
+    delete:
+      summary: Delete a tenant
+      responses:
+        204:
+          description: deleted
+        404: Error
+    """
     tenants.delete_tenant(tenants.get(vendor, name))
     return Response(status=204)
 
 
 @bp.post("/tenants/<vendor>/<name>/reset")
 def reset_tenant(vendor: str, name: str) -> Response:
+    """Empty users, groups and the journal; keep the tenant and its credentials.
+    ---
+    post:
+      summary: Reset a tenant
+      responses:
+        200:
+          content:
+            application/json:
+              schema: TenantSchema
+        404: Error
+    """
     tenant = tenants.get(vendor, name)
     tenants.reset(tenant)
-    return jsonify(tenants.describe(tenant, request.url_root))
+    return dumped(TenantSchema(), tenants.describe(tenant, request.url_root))
