@@ -158,6 +158,9 @@ class FaultRule(db.Model):
     """A rule that makes matching requests misbehave; its counters are taken atomically."""
 
     __tablename__ = "fault_rule"
+    # ids are never reused (SQLite would hand a cleared table's ids out again): a journal entry's
+    # fault names one rule for good
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -185,6 +188,7 @@ class ScenarioRun(db.Model):
     """A started scenario: its rules carry the time windows of its steps."""
 
     __tablename__ = "scenario_run"
+    __table_args__ = {"sqlite_autoincrement": True}  # a run's id names one run for good
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))

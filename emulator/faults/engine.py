@@ -14,13 +14,14 @@ import random
 import socket
 import struct
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, g, request
 from sqlalchemy import or_, select, update
 
 from .. import tenants
-from ..auth.styles import BasicAccounts
+from ..auth.styles import ApiKeys, BasicAccounts, OAuthAccessTokens
 from ..errors import ScimError, conflict
 from ..extensions import db
 from ..models import FaultRule, utcnow
@@ -49,23 +50,44 @@ def scim_path(path: str) -> str:
     return path[len(SCIM_PREFIX) :] or "/" if path.startswith(SCIM_PREFIX) else path
 
 
-def candidates(vendor: str, name: str) -> list[FaultRule]:
-    """Rules that could fire now for this tenant (cheap: one indexed query on a small table)."""
+# whether any rule is enabled at all: built once, as it runs on every tenant request
+ANY_ENABLED = select(FaultRule.__table__.c.id).where(FaultRule.__table__.c.enabled.is_(True)).limit(1)
+
+
+def in_force(vendor: str, name: str, exhausted: bool = False) -> list[FaultRule]:
+    """Enabled rules whose scope takes in this tenant and whose time window is open now.
+
+    Cheap: one indexed query on a small table. ``exhausted`` keeps rules that have fired
+    their ``times``: they fire no more but still count matches.
+    """
     now = utcnow()
-    return list(
-        db.session.execute(
-            select(FaultRule)
-            .where(
-                FaultRule.enabled.is_(True),
-                or_(FaultRule.tenant.is_(None), FaultRule.tenant == f"{vendor}/{name}"),
-                or_(FaultRule.vendor.is_(None), FaultRule.vendor == vendor),
-                or_(FaultRule.times.is_(None), FaultRule.fired < FaultRule.times),
-                or_(FaultRule.expires_at.is_(None), FaultRule.expires_at > now),
-                or_(FaultRule.starts_at.is_(None), FaultRule.starts_at <= now),
-            )
-            .order_by(FaultRule.id)
-        ).scalars()
+    query = select(FaultRule).where(
+        FaultRule.enabled.is_(True),
+        or_(FaultRule.tenant.is_(None), FaultRule.tenant == f"{vendor}/{name}"),
+        or_(FaultRule.vendor.is_(None), FaultRule.vendor == vendor),
+        or_(FaultRule.expires_at.is_(None), FaultRule.expires_at > now),
+        or_(FaultRule.starts_at.is_(None), FaultRule.starts_at <= now),
     )
+    if not exhausted:
+        query = query.where(or_(FaultRule.times.is_(None), FaultRule.fired < FaultRule.times))
+    return list(db.session.execute(query.order_by(FaultRule.id)).scalars())
+
+
+def candidates(vendor: str, name: str) -> list[FaultRule]:
+    """Rules that could still fire now for this tenant (what the dashboard shows)."""
+    return in_force(vendor, name)
+
+
+def attribute_of(path: str) -> str:
+    """The attribute a PATCH path names, lower-cased, without a value filter or schema URN.
+
+    ``members[value eq "x"]`` -> ``members``; ``name.givenName`` -> ``name.givenname``;
+    ``urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager`` -> ``manager``.
+    """
+    path = path.split("[", 1)[0].strip().lower()
+    if path.startswith("urn:"):
+        path = path.rsplit(":", 1)[1]
+    return path
 
 
 def operations_of(body: Any) -> list[tuple[str, str]]:
@@ -78,41 +100,81 @@ def operations_of(body: Any) -> list[tuple[str, str]]:
         op = str(item.get("op", "")).lower()
         path = item.get("path")
         if isinstance(path, str):
-            found.append((op, path.split("[", 1)[0].split(".", 1)[0].lower()))
+            found.append((op, attribute_of(path)))
         elif isinstance(item.get("value"), dict):
-            found += [(op, str(key).lower()) for key in item["value"]]
+            found += [(op, attribute_of(str(key))) for key in item["value"]]
         else:
             found.append((op, ""))
     return found
 
 
+def names(attribute: str, wanted: str) -> bool:
+    """Whether a PATCH on ``attribute`` touches ``wanted`` (itself or one of its sub-attributes)."""
+    return not wanted or attribute == wanted or attribute.startswith(wanted + ".")
+
+
+def creates(method: str, path: str) -> bool:
+    """Whether a request (its SCIM path) creates a resource: POST /Users, POST /Groups, ..."""
+    segments = path.strip("/").split("/")
+    return method == "POST" and len(segments) == 1 and segments[0] not in ("", "Bulk", ".search")
+
+
 def in_scope(rule: FaultRule, method: str, path: str, operations: list[tuple[str, str]]) -> bool:
+    """Whether a request is within the rule's method, path and PATCH-operation scope.
+
+    A ``conflict`` answers a create, so it only ever matches one (not a search, Bulk or token POST).
+    """
     if rule.method and rule.method != method:
+        return False
+    if rule.action.get("type") == "conflict" and not creates(method, path):
         return False
     if rule.path and not fnmatch.fnmatchcase(path, rule.path):
         return False
     if rule.operation:
-        op, _, attribute = rule.operation.lower().partition(":")
-        return any(o == op and (not attribute or a == attribute) for o, a in operations)
+        op, _, attribute = rule.operation.partition(":")
+        wanted = attribute_of(attribute) if attribute else ""
+        return any(o == op.lower() and names(a, wanted) for o, a in operations)
     return True
 
 
-def draw(rule: FaultRule, match: int) -> float:
+@dataclass(frozen=True)
+class Chosen:
+    """What the request needs of a rule, read before its counters are taken.
+
+    Plain values: the rule row may be changed or deleted by then, and a committed ORM
+    object would be reloaded (and fail if it is gone) on first use.
+    """
+
+    id: int
+    action: dict[str, Any]
+    after: int
+    probability: float | None
+    seed: int | None
+
+    @classmethod
+    def of(cls, rule: FaultRule) -> Chosen:
+        return cls(rule.id, dict(rule.action), rule.after, rule.probability, rule.seed)
+
+
+def draw(rule: Chosen, match: int) -> float:
     """The rule's random number for its ``match``-th match: reproducible when it has a seed."""
     if rule.seed is None:
         return random.random()
     return random.Random(f"{rule.seed}:{match}").random()
 
 
-def take(rule: FaultRule) -> bool:
-    """Count a match and, if the rule's when-conditions allow, a firing; atomically."""
+def take(rule: Chosen) -> bool:
+    """Count a match and, if the rule's when-conditions allow, a firing; atomically.
+
+    A rule deleted or disabled since it was read counts nothing and does not fire.
+    """
     match = db.session.execute(
         update(FaultRule)
-        .where(FaultRule.id == rule.id)
+        .where(FaultRule.id == rule.id, FaultRule.enabled.is_(True))
         .values(matched=FaultRule.matched + 1)
         .returning(FaultRule.matched)
-    ).scalar_one()
-    if match <= rule.after:
+    ).scalar_one_or_none()
+    if match is None or match <= rule.after:
         return False
     if rule.probability is not None and draw(rule, match) >= rule.probability:
         return False
@@ -125,15 +187,21 @@ def take(rule: FaultRule) -> bool:
     return fired is not None
 
 
-def choose(vendor: str, name: str) -> FaultRule | None:
-    """The first in-scope rule that fires for this request, counters taken."""
-    rules = candidates(vendor, name)
+def choose(vendor: str, name: str) -> Chosen | None:
+    """The first in-scope rule that fires for this request, counters taken.
+
+    Exhausted rules are read too, so that ``matched`` counts every in-scope request exactly,
+    however many raced a rule's last firing; ``take`` never fires them again.
+    """
+    if db.session.execute(ANY_ENABLED).first() is None:  # the usual case: no rule at all, one cheap query
+        return None
+    rules = in_force(vendor, name, exhausted=True)
     if not rules:
         return None
     body = request.get_json(silent=True) if request.method == "PATCH" else None
     operations = operations_of(body)
     path = scim_path(request.path)
-    matching = [r for r in rules if in_scope(r, request.method, path, operations)]
+    matching = [Chosen.of(r) for r in rules if in_scope(r, request.method, path, operations)]
     if not matching:
         return None
     reads = not g.get("writes", False)
@@ -165,7 +233,7 @@ def apply(action: dict[str, Any], key: tuple[str, str]) -> None:
     kind = action["type"]
     if kind == "latency":
         jitter = action.get("jitter_ms", 0)
-        time.sleep((action["ms"] + (random.uniform(-jitter, jitter) if jitter else 0)) / 1000)
+        time.sleep(max(0.0, action["ms"] + (random.uniform(-jitter, jitter) if jitter else 0)) / 1000)
         return
     if kind == "status":
         headers = {"Retry-After": str(action["retry_after"])} if "retry_after" in action else {}
@@ -181,43 +249,69 @@ def apply(action: dict[str, Any], key: tuple[str, str]) -> None:
 
 
 def revoked(key: tuple[str, str], action: dict[str, Any]) -> ScimError:
-    """A 401 as the vendor answers an expired or revoked credential."""
+    """A 401 as the vendor answers an expired or revoked credential of the kind presented.
+
+    The style is the vendor's one whose scheme the request's Authorization header uses (its
+    first otherwise), so Jive answers a Basic request as Basic and a token request as a token.
+    """
     tenant = tenants.find(*key)
-    style = tenants.scope_of(tenant).profile.auth[0] if tenant else None
+    realm = f"{key[0]}/{key[1]}"
+    styles = tenants.scope_of(tenant).profile.auth if tenant else ()
+    presented = request.headers.get("Authorization", "").partition(" ")[0].lower()
+    style = next((s for s in styles if s.scheme.lower() == presented), styles[0] if styles else None)
     if isinstance(style, BasicAccounts):
-        detail, scheme = "the account's credentials are no longer valid", "Basic"
+        # a Basic credential that stopped working is refused like a wrong password
+        schemes = ", ".join(dict.fromkeys(f'{s.scheme} realm="{realm}"' for s in styles))
+        detail = "authentication required: missing or invalid credentials"
+        return ScimError(401, action.get("detail") or detail, headers={"WWW-Authenticate": schemes})
+    if isinstance(style, ApiKeys):
+        detail = "the API key has been revoked; it must be updated"
+    elif isinstance(style, OAuthAccessTokens):
+        detail = "the OAuth access token has been revoked"
     else:
-        label = getattr(style, "label", None) or getattr(style, "account_label", None) or "token"
-        detail, scheme = (
-            f"the {'API key' if getattr(style, 'kind', '') == 'api_key' else label} has been revoked",
-            "Bearer",
-        )
+        detail = f"the {getattr(style, 'label', 'token')} has been revoked"
     return ScimError(
-        401,
-        action.get("detail") or detail,
-        headers={"WWW-Authenticate": f'{scheme} realm="{key[0]}/{key[1]}"'},
+        401, action.get("detail") or detail, headers={"WWW-Authenticate": f'Bearer realm="{realm}"'}
     )
 
 
 def conflict_detail(key: tuple[str, str]) -> str:
+    """The uniqueness error the vendor gives when this create's user or group already exists."""
+    kind, unique = (
+        ("Group", "displayName") if scim_path(request.path).startswith("/Groups") else ("User", "userName")
+    )
     tenant = tenants.find(*key)
     messages = tenants.scope_of(tenant).profile.messages if tenant else {}
-    return messages.get("uniqueness", "a resource with this userName already exists")
+    if kind == "User" and "uniqueness" in messages:
+        return messages["uniqueness"]
+    return f"a {kind} with this {unique} already exists"
 
 
 class Dropped(Exception):
     """The connection is to be closed without a response."""
 
 
-def drop_connection() -> Response:
-    """Close the client's connection with nothing sent (gunicorn and werkzeug expose the socket)."""
+def client_socket() -> socket.socket | None:
+    """The client's socket, which gunicorn and werkzeug's server put in the environ."""
     sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
-    if isinstance(sock, socket.socket):
-        try:
+    return sock if isinstance(sock, socket.socket) else None
+
+
+def close_socket(sock: socket.socket | None, reset: bool = False) -> None:
+    """End the connection; ``reset`` discards anything unsent and answers the client with a RST."""
+    if sock is None:
+        return
+    try:
+        if reset:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def drop_connection() -> Response:
+    """Close the client's connection with nothing sent."""
+    close_socket(client_socket(), reset=True)
     response = Response(b"", status=NO_RESPONSE)
     response.headers["Connection"] = "close"
     return response
@@ -233,9 +327,11 @@ def after(response: Response) -> Response:
         broken = Response(garbage, status=200, mimetype="application/scim+json")
         return broken
     body = response.get_data()
-    cut = Response(
-        iter([body[: len(body) // 2]]), status=response.status_code, headers=dict(response.headers)
-    )
-    cut.headers["Content-Length"] = str(len(body))
+    cut = Response(body[: len(body) // 2], status=response.status_code, headers=dict(response.headers))
+    cut.headers["Content-Length"] = str(len(body))  # kept as is: werkzeug only fills in a missing one
     cut.headers["Connection"] = "close"
+    # gunicorn drops the Connection header and would keep the connection open, leaving the client
+    # waiting for the missing bytes until the keep-alive timeout: close it once the cut body is out
+    sock = client_socket()
+    cut.call_on_close(lambda: close_socket(sock))
     return cut

@@ -14,7 +14,22 @@ from ..models import FaultRule, utcnow
 from ..vendors import VENDORS
 
 ACTIONS = ("status", "latency", "timeout", "drop", "malformed", "truncate", "auth", "conflict")
+# the settings each action type takes besides ``type``; the first of a tuple is required
+SETTINGS: dict[str, tuple[str, ...]] = {
+    "status": ("status", "retry_after", "detail"),
+    "latency": ("ms", "jitter_ms"),
+    "timeout": ("seconds",),
+    "drop": (),
+    "malformed": (),
+    "truncate": (),
+    "auth": ("detail",),
+    "conflict": ("detail",),
+}
+REQUIRED = {"status": "status", "latency": "ms"}
 OPERATIONS = ("add", "replace", "remove")
+
+INT32_MAX = 2**31 - 1
+TTL_MAX_SECONDS = 10 * 365 * 86400  # ten years
 
 
 class ActionSchema(Schema):
@@ -32,9 +47,16 @@ class ActionSchema(Schema):
 
     @validates_schema
     def needs(self, data: dict[str, Any], **kwargs: Any) -> None:
-        required = {"status": "status", "latency": "ms"}.get(data["type"])
+        kind = data.get("type")
+        if kind is None:
+            raise ValidationError("an action needs a 'type'", "type")
+        required = REQUIRED.get(kind)
         if required and required not in data:
-            raise ValidationError(f"a {data['type']} action needs '{required}'")
+            raise ValidationError(f"a {kind} action needs '{required}'", required)
+        foreign = sorted(set(data) - {"type", *SETTINGS[kind]})
+        if foreign:
+            takes = ", ".join(SETTINGS[kind]) or "no settings"
+            raise ValidationError(f"a {kind} action takes {takes}, not {', '.join(foreign)}", foreign[0])
 
 
 class FaultRuleSchema(Schema):
@@ -42,24 +64,30 @@ class FaultRuleSchema(Schema):
 
     tenant = fields.String(
         validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9-]*$"),
+        allow_none=True,
         metadata={"description": "vendor/name of one tenant"},
     )
-    vendor = fields.String(validate=validate.OneOf(tuple(VENDORS)))
-    method = fields.String(validate=validate.OneOf(("GET", "POST", "PUT", "PATCH", "DELETE")))
+    vendor = fields.String(validate=validate.OneOf(tuple(VENDORS)), allow_none=True)
+    method = fields.String(
+        validate=validate.OneOf(("GET", "POST", "PUT", "PATCH", "DELETE")), allow_none=True
+    )
     path = fields.String(
         validate=validate.Length(min=1, max=512),
+        allow_none=True,
         metadata={"description": "pattern over the SCIM path: /Users*"},
     )
     operation = fields.String(
         validate=validate.Regexp(r"^(add|replace|remove)(:[A-Za-z$][\w.$:-]*)?$"),
+        allow_none=True,
         metadata={"description": "a PATCH operation, optionally on an attribute: remove:members"},
     )
     action = fields.Nested(ActionSchema, required=True)
-    times = fields.Integer(validate=validate.Range(min=1), allow_none=True)
-    after = fields.Integer(validate=validate.Range(min=0), load_default=0)
+    # bounded by the INTEGER columns (PostgreSQL refuses larger) and by what a datetime can hold
+    times = fields.Integer(validate=validate.Range(1, INT32_MAX), allow_none=True)
+    after = fields.Integer(validate=validate.Range(0, INT32_MAX), load_default=0)
     probability = fields.Float(validate=validate.Range(0, 1), allow_none=True)
-    seed = fields.Integer(allow_none=True)
-    ttl_seconds = fields.Float(validate=validate.Range(min=0), allow_none=True)
+    seed = fields.Integer(validate=validate.Range(-INT32_MAX - 1, INT32_MAX), allow_none=True)
+    ttl_seconds = fields.Float(validate=validate.Range(0, TTL_MAX_SECONDS), allow_none=True)
     enabled = fields.Boolean(load_default=True)
 
     @validates_schema
@@ -69,12 +97,17 @@ class FaultRuleSchema(Schema):
 
 
 def load(body: Any, partial: bool = False) -> dict[str, Any]:
+    """A rule's fields from JSON, or a 400 naming what is wrong.
+
+    ``partial`` (a PATCH) lets any top-level field be missing; an ``action`` given is whole.
+    """
     if not isinstance(body, dict):
         raise bad_request("a fault rule must be a JSON object", "invalidSyntax")
     if isinstance(body.get("method"), str):
         body = {**body, "method": body["method"].upper()}
+    schema = FaultRuleSchema()
     try:
-        data: dict[str, Any] = FaultRuleSchema().load(body, partial=partial)
+        data: dict[str, Any] = schema.load(body, partial=tuple(schema.fields) if partial else False)
     except ValidationError as error:
         raise bad_request(f"invalid fault rule: {error.messages}") from None
     return data
@@ -102,6 +135,9 @@ def get(rule_id: int) -> FaultRule:
 def change(rule: FaultRule, body: Any) -> FaultRule:
     """Change a rule's fields; counters stay."""
     data = load(body, partial=True)
+    tenant, vendor = data.get("tenant", rule.tenant), data.get("vendor", rule.vendor)
+    if tenant and vendor and not tenant.startswith(vendor + "/"):
+        raise bad_request(f"invalid fault rule: tenant {tenant} is not a {vendor} tenant")
     if "ttl_seconds" in data:
         ttl = data.pop("ttl_seconds")
         rule.expires_at = utcnow() + timedelta(seconds=ttl) if ttl is not None else None

@@ -1,0 +1,1 @@
+"""Fault injection: rules, actions over real sockets, when-conditions, scenarios."""
