@@ -7,16 +7,20 @@ from typing import Any
 from flask import Flask
 
 from . import database, faults, journal
+from .bodies import BoundedRequest, StrictJSONProvider
 from .config import settings
 from .errors import register_error_handlers
-from .routing import TenantDispatcher
+from .routing import RowId, TenantDispatcher
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the emulator: settings, database, blueprints, error handlers, start-up tenants."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(settings(app.instance_path, test_config))
+    app.request_class = BoundedRequest  # a streamed body past the limit is a 413, not cut short
+    app.json = StrictJSONProvider(app)  # request.get_json: strict JSON (400, never 500)
     app.json.sort_keys = False  # type: ignore[attr-defined]  (schemas, id, ... as written)
+    app.url_map.converters["int"] = RowId  # before any route: an id past 2**31-1 is a 404
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)

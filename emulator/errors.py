@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, json
+from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -49,11 +49,11 @@ def conflict(detail: str) -> ScimError:
 
 def scim_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """Serialise a SCIM payload with the SCIM media type."""
-    response = Response(
-        json.dumps(payload, ensure_ascii=False),
-        status=status,
-        mimetype=SCIM_CONTENT_TYPE,
-    )
+    try:
+        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in a string: escaped, as JSON allows
+        data = json.dumps(payload).encode("ascii")
+    response = Response(data, status=status, mimetype=SCIM_CONTENT_TYPE)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
@@ -65,6 +65,12 @@ def error_response(error: ScimError) -> Response:
 
 def register_error_handlers(app: Flask) -> None:
     """Every API failure, ours or werkzeug's, leaves as a SCIM error body."""
+
+    @app.before_request
+    def refuse_nul_in_path() -> None:
+        """A NUL in the URL path names nothing (and PostgreSQL cannot compare it): 404 before any lookup."""
+        if "\x00" in request.path:
+            raise ScimError(404, "the URL path contains a NUL character")
 
     @app.errorhandler(ScimError)
     def handle_scim_error(error: ScimError) -> Response:

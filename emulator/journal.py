@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, Request, Response, current_app, g, request
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from . import tenants
@@ -30,6 +30,7 @@ SECRET_FIELDS = frozenset(
     {"password", "client_secret", "code", "refresh_token", "access_token", "token", "key"}
 )
 SCIM_PREFIX = "/scim/v2"
+SECRET_PARAMETER = re.compile(r"(?i)(^|[?&;])(" + "|".join(sorted(SECRET_FIELDS)) + r")=[^&\"'\s<>]*")
 # built once (a Core insert with its values as parameters): written on every tenant request
 JOURNAL_INSERT = insert(JournalEntry.__table__)
 
@@ -63,8 +64,9 @@ def record(response: Response) -> Response:
         "tenant_id": tenant_id,
         "at": utcnow(),
         "method": request.method,
-        "path": request.path,
-        "query": request.query_string.decode("latin-1"),
+        # cut to the columns' sizes (PostgreSQL refuses longer values); NUL escaped (no text holds one)
+        "path": request.path.replace("\x00", "\\x00")[:2048],
+        "query": request.query_string.decode("latin-1").replace("\x00", "\\x00")[:4096],
         "request_headers": masked_headers(request),
         "request_body": masked_body(request_text(request), request.mimetype, limit),
         "status": response.status_code,
@@ -72,12 +74,13 @@ def record(response: Response) -> Response:
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
         "fault": g.get("fault_applied"),
     }
+    connection = db.session.connection()  # the session's transaction, without the ORM's per-statement work
     try:
-        db.session.execute(JOURNAL_INSERT, entry)
+        connection.execute(JOURNAL_INSERT, entry)
     except IntegrityError:  # the tenant was deleted while its request ran
         db.session.rollback()
         return response
-    trim(tenant_id, current_app.config["EMULATOR_JOURNAL_MAX"])
+    trim(tenant_id, current_app.config["EMULATOR_JOURNAL_MAX"], connection)
     db.session.commit()
     return response
 
@@ -116,12 +119,10 @@ def masked_body(text: str | None, mimetype: str, limit: int) -> str | None:
             text = json.dumps(mask_json(json.loads(text)), ensure_ascii=False)
         except (ValueError, RecursionError):  # kept as sent: the SCIM view answers 400 for it
             pass
-    elif mimetype == "application/x-www-form-urlencoded":
-        text = re.sub(
-            r"(?i)(^|&)(" + "|".join(SECRET_FIELDS) + r")=[^&]*", lambda m: f"{m[1]}{m[2]}={MASK}", text
-        )
+    else:  # form bodies, and URLs in any other text (the OAuth redirect's page carries ?code=)
+        text = SECRET_PARAMETER.sub(lambda m: f"{m[1]}{m[2]}={MASK}", text)
     # a JSON body may escape a lone surrogate, which no database can store as text
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
     if len(text) > limit:
         return text[:limit] + f"... [{len(text) - limit} more characters not kept]"
     return text
@@ -144,22 +145,26 @@ ENTRY_AT_DEPTH = text(
 )
 
 
-def trim(tenant_id: int, limit: int) -> None:
+def trim(tenant_id: int, limit: int, connection: Connection) -> None:
     """Keep the newest ``limit`` entries; counted trims say how many were dropped.
 
     Trimming runs when a tenant is a tenth over its bound, so its cost is spread thin.
     """
-    over = db.session.execute(
+    over = connection.execute(
         ENTRY_AT_DEPTH, {"tenant_id": tenant_id, "depth": limit + max(limit // 10, 1)}
     ).scalar_one_or_none()
     if over is None:
         return
-    cutoff = db.session.execute(ENTRY_AT_DEPTH, {"tenant_id": tenant_id, "depth": limit}).scalar_one()
-    dropped = db.session.execute(
-        delete(JournalEntry).where(JournalEntry.tenant_id == tenant_id, JournalEntry.id <= cutoff)
+    cutoff = connection.execute(ENTRY_AT_DEPTH, {"tenant_id": tenant_id, "depth": limit}).scalar_one()
+    entries = JournalEntry.__table__
+    dropped = connection.execute(
+        delete(entries).where(entries.c.tenant_id == tenant_id, entries.c.id <= cutoff)
     ).rowcount
-    db.session.execute(
-        update(Tenant).where(Tenant.id == tenant_id).values(journal_dropped=Tenant.journal_dropped + dropped)
+    tenant = Tenant.__table__
+    connection.execute(
+        update(tenant)
+        .where(tenant.c.id == tenant_id)
+        .values(journal_dropped=tenant.c.journal_dropped + dropped)
     )
 
 

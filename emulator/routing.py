@@ -10,8 +10,21 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from werkzeug.routing import IntegerConverter, Map
+
 ALIAS = re.compile(r"^/t/([a-z0-9][a-z0-9_-]*)/([a-z0-9][a-z0-9-]*)(/.*)?$")
 TENANT_KEY = "emulator.tenant"
+# the INTEGER primary keys: PostgreSQL's int4 refuses a larger number (SQLite's driver past 2**63)
+LARGEST_ROW_ID = 2**31 - 1
+
+
+class RowId(IntegerConverter):
+    """``<int:...>`` that matches only ids a database can hold: a larger number is a 404, not a 500."""
+
+    def __init__(
+        self, url_map: Map, fixed_digits: int = 0, min: int | None = None, max: int | None = None
+    ) -> None:  # noqa: A002
+        super().__init__(url_map, fixed_digits, min, LARGEST_ROW_ID if max is None else max)
 
 
 def tenant_from_host(host: str, base_domain: str) -> tuple[str, str] | None:

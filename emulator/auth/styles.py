@@ -83,8 +83,10 @@ def expiry(given: dict[str, Any]) -> datetime | None:
     """An expiry from ``expires_in`` (seconds) or ``expires_at`` (ISO 8601)."""
     if given.get("expires_in") is not None:
         seconds = given["expires_in"]
-        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds <= 0:
-            raise ScimError(400, "expires_in must be a positive number of seconds", "invalidValue")
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 < seconds <= 100 * 365 * 86400:
+            raise ScimError(
+                400, "expires_in must be a positive number of seconds (at most 100 years)", "invalidValue"
+            )
         return utcnow() + timedelta(seconds=seconds)
     if given.get("expires_at"):
         try:

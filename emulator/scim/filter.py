@@ -182,6 +182,12 @@ def _string(text: str, start: int) -> _Token:
                 value = json.loads(literal)
             except ValueError as error:
                 raise _Invalid(f"invalid string literal at position {start}: {error.args[0]}") from error
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise _Invalid(f"string literal at position {start} escapes a lone surrogate") from None
+            if "\x00" in value:  # no stored value holds one, and PostgreSQL cannot compare it
+                raise _Invalid(f"string literal at position {start} contains a NUL character")
             return _Token("string", literal, start, value)
         else:
             position += 1
@@ -323,9 +329,11 @@ class _Parser:
         if token.kind != "word" or not token.text.startswith("."):
             return None
         self.advance()
-        if not _SUB_NAME.fullmatch(token.text[1:]):
+        name = token.text[1:]
+        # and/or/not are keywords inside brackets, so the canonical form could not name them
+        if not _SUB_NAME.fullmatch(name) or name.lower() in ("and", "or", "not"):
             raise _Invalid(f"invalid sub-attribute {_describe(token)}")
-        return token.text[1:]
+        return name
 
     def attr_path(self, token: _Token, inner: bool) -> AttrPath:
         """Interpret a word token as an attribute path (a bare sub-attribute name when ``inner``)."""

@@ -213,6 +213,17 @@ def as_members(value: Any) -> list[dict[str, Any]]:
     return value
 
 
+def checked_members(store: Store, value: Any) -> list[dict[str, Any]]:
+    """Members to add, each read through the Group schema as POST and PUT read them (types, lengths)."""
+    members = as_members(value)
+    definition = store.resource_type.schema.attribute("members")
+    if definition is None:
+        return members
+    reader = reader_for(store)
+    read = (reader.single(definition, member, "members") for member in members)
+    return [item for item in read if item is not None]
+
+
 def member_ids(node: Node) -> list[str] | None:
     """The ids a filter like ``value eq "a" or value eq "b"`` names, or None for other filters."""
     if isinstance(node, Or):
@@ -241,9 +252,9 @@ def apply_member_operation(store: Store, row: Resource, operation: dict[str, Any
     value = operation.get("value")
     if path.value_filter is None and path.sub is None:
         if name == "add":
-            store.add_members(row, as_members(value))
+            store.add_members(row, checked_members(store, value))
         elif name == "replace":
-            members = as_members(value if value is not None else [])
+            members = checked_members(store, value if value is not None else [])
             store.clear_members(row)
             store.add_members(row, members)
         elif value is None:
@@ -259,4 +270,4 @@ def apply_member_operation(store: Store, row: Resource, operation: dict[str, Any
     document = {"schemas": [store.resource_type.schema.id], "displayName": "-", "members": current}
     changed = apply_patch(document, [operation], store.resource_type, strict=strict)
     store.clear_members(row)
-    store.add_members(row, changed.get("members", []))
+    store.add_members(row, checked_members(store, changed.get("members", [])))

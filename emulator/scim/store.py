@@ -65,6 +65,8 @@ class Store:
         )
 
     def get(self, scim_id: str) -> Resource:
+        if not storable(scim_id):
+            raise not_found(f"{self.resource_type.name} {scim_id!r} not found")
         row = db.session.execute(self.select().where(Resource.scim_id == scim_id)).scalar_one_or_none()
         if row is None:
             raise not_found(f"{self.resource_type.name} {scim_id} not found")
@@ -113,15 +115,19 @@ class Store:
 
     def user_exists(self, scim_id: Any) -> bool:
         """Whether ``scim_id`` is a user of this tenant."""
-        return isinstance(scim_id, str) and (
-            db.session.execute(
-                select(Resource.pk).where(
-                    Resource.tenant_id == self.tenant_id,
-                    Resource.resource_type == "User",
-                    Resource.scim_id == scim_id,
-                )
-            ).first()
-            is not None
+        return (
+            isinstance(scim_id, str)
+            and storable(scim_id)
+            and (
+                db.session.execute(
+                    select(Resource.pk).where(
+                        Resource.tenant_id == self.tenant_id,
+                        Resource.resource_type == "User",
+                        Resource.scim_id == scim_id,
+                    )
+                ).first()
+                is not None
+            )
         )
 
     def has_attribute(self, name: str) -> bool:
@@ -240,8 +246,9 @@ class Store:
                 raise bad_request("each member needs a 'value' with the id of a user or group of this tenant")
             ids.append(value)
         found: dict[str, int] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        lookup = [i for i in ids if storable(i)]
+        for start in range(0, len(lookup), 500):
+            chunk = lookup[start : start + 500]
             rows = db.session.execute(
                 select(Resource.scim_id, Resource.pk).where(
                     Resource.tenant_id == self.tenant_id, Resource.scim_id.in_(chunk)
@@ -290,7 +297,11 @@ class Store:
 
     def member_pks_lenient(self, members: Iterable[Any]) -> Iterable[int]:
         """Ids to remove: unknown ids are simply not members."""
-        ids = [m.get("value") for m in members if isinstance(m, dict) and isinstance(m.get("value"), str)]
+        ids = [
+            m["value"]
+            for m in members
+            if isinstance(m, dict) and isinstance(m.get("value"), str) and storable(m["value"])
+        ]
         if not ids:
             return []
         return db.session.execute(
@@ -299,6 +310,11 @@ class Store:
 
     def clear_members(self, row: Resource) -> None:
         db.session.execute(delete(Membership).where(Membership.group_pk == row.pk))
+
+
+def storable(value: str) -> bool:
+    """Whether a client's string can be compared in SQL (PostgreSQL text cannot hold NUL); none stored has one."""
+    return "\x00" not in value
 
 
 def text_or_none(value: Any) -> str | None:

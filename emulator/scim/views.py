@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
-from .. import auth, tenants
+from .. import auth, bodies, tenants
 from ..errors import bad_request, not_found, scim_response
 from ..extensions import db
 from ..routing import TENANT_KEY
@@ -21,8 +19,6 @@ from .store import Store, etag, etag_matches, precondition
 bp = Blueprint("scim", __name__, url_prefix="/scim/v2")
 SEARCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 ENDPOINTS = {"Users": "User", "Groups": "Group"}
-MAX_DEPTH = 64
-SIGNIFICANT = re.compile(r'[\\"\[\]{}]')  # what nesting() must look at: escapes, quotes, brackets
 
 
 @bp.before_request
@@ -37,6 +33,7 @@ def resolve_tenant() -> None:
     tenant = tenants.find(*key)
     if tenant is None:
         raise not_found(f"no tenant {key[0]}/{key[1]}")
+    g.tenant_id = tenant.id  # the journal's entry names it without a second lookup
     g.scope = tenants.scope_of(tenant)
     if request.endpoint not in DISCOVERY:
         g.credential = auth.authenticate(tenant, g.scope.profile, request)
@@ -55,35 +52,10 @@ def read_json() -> Any:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise bad_request("the request body is not valid UTF-8", "invalidSyntax") from None
-    if nesting(text) > MAX_DEPTH:
-        raise bad_request(f"the request body nests deeper than {MAX_DEPTH} levels", "invalidSyntax")
     try:
-        return json.loads(text)
-    except ValueError as error:
-        raise bad_request(f"the request body is not valid JSON: {error}", "invalidSyntax") from None
-
-
-def nesting(text: str) -> int:
-    """Bracket depth of a JSON text; brackets inside strings do not count."""
-    depth = deepest = 0
-    in_string = False
-    escaped_at = -1
-    for match in SIGNIFICANT.finditer(text):
-        at, char = match.start(), match.group()
-        if at == escaped_at:
-            continue
-        if char == "\\":
-            escaped_at = at + 1
-        elif char == '"':
-            in_string = not in_string
-        elif in_string:
-            continue
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
+        return bodies.loads(text)
+    except bodies.InvalidBody as error:
+        raise bad_request(str(error), "invalidSyntax") from None
 
 
 def store_for(endpoint: str) -> Store:

@@ -455,10 +455,5 @@ def test_britive_scim_provider_implies_the_patch_dialect(
     assert response.status_code == (200 if dialect == "lenient" else 400)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug outside emulator/vendors: GET /_emulator/vendors/<unknown> answers 400 invalidValue "
-    "(emulator/tenants.py profile_or_error via emulator/control/views.py show_vendor); a missing resource is 404",
-)
 def test_unknown_vendor_is_404(client: FlaskClient) -> None:
     assert_scim_error(client.get("/_emulator/vendors/nope"), 404)
