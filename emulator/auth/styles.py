@@ -71,6 +71,19 @@ def find_secret(tenant: Tenant, kind: str, secret: str) -> Credential | None:
     return found if found is not None and same(found.secret_hash, secret) else None
 
 
+def presented(
+    tenant: Tenant, request: Request, scheme: str, kind: str
+) -> tuple[Credential, str | None] | None:
+    """The tenant's credential of ``kind`` that the request carries, and why it is unusable now, if it is."""
+    secret = header(request, scheme)
+    if secret is None:
+        return None
+    credential = find_secret(tenant, kind, secret)
+    if credential is None:
+        return None
+    return credential, unusable(credential)
+
+
 def revoke_all(tenant: Tenant, kind: str) -> None:
     db.session.execute(
         update(Credential)
@@ -147,13 +160,10 @@ class BearerTokens:
             raise ScimError(400, f"validity_days must be a whole number from {low} to {high}", "invalidValue")
 
     def recognise(self, tenant: Tenant, request: Request) -> Credential | None:
-        token = header(request, self.scheme)
-        if token is None:
+        found = presented(tenant, request, self.scheme, self.kind)
+        if found is None:
             return None
-        credential = find_secret(tenant, self.kind, token)
-        if credential is None:
-            return None
-        problem = unusable(credential)
+        credential, problem = found
         if problem:
             raise refused(f"the {self.label} {problem.split(' ', 1)[1]}", self.scheme, tenant.key)
         return credential
@@ -282,13 +292,10 @@ class ApiKeys:
         return self.account_label.lower().replace(" ", "_")
 
     def recognise(self, tenant: Tenant, request: Request) -> Credential | None:
-        key = header(request, self.scheme)
-        if key is None:
+        found = presented(tenant, request, self.scheme, self.kind)
+        if found is None:
             return None
-        credential = find_secret(tenant, self.kind, key)
-        if credential is None:
-            return None
-        problem = unusable(credential)
+        credential, problem = found
         if problem:
             raise refused(
                 f"the API key {problem.split(' ', 2)[2]}; it must be updated", self.scheme, tenant.key
@@ -322,13 +329,10 @@ class OAuthAccessTokens:
         )
 
     def recognise(self, tenant: Tenant, request: Request) -> Credential | None:
-        token = header(request, self.scheme)
-        if token is None:
+        found = presented(tenant, request, self.scheme, self.kind)
+        if found is None:
             return None
-        credential = find_secret(tenant, self.kind, token)
-        if credential is None:
-            return None
-        problem = unusable(credential)
+        credential, problem = found
         if problem:
             raise refused(f"the OAuth {problem}", self.scheme, tenant.key)
         account = credential.account
