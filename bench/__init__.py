@@ -1,0 +1,1 @@
+"""The emulator's benchmark: ``python -m bench.run [--quick]`` (see bench/README.md)."""
