@@ -20,6 +20,7 @@ from flask.cli import AppGroup
 from marshmallow import Schema
 
 from . import credentials, fixtures, journal, tenants
+from .control.faults import FaultListSchema, FaultSchema, ScenarioListSchema, ScenarioRunSchema
 from .control.schemas import (
     CredentialListingSchema,
     CredentialStateSchema,
@@ -35,6 +36,7 @@ from .control.schemas import (
 )
 from .errors import ScimError
 from .extensions import db
+from .faults import rules, scenarios
 from .models import Tenant
 from .vendors import VENDORS
 
@@ -59,7 +61,7 @@ class EmulatorGroup(AppGroup):
 )
 @click.pass_context
 def emulator(ctx: click.Context, base_url: str | None) -> None:
-    """Manage the SCIM emulator: tenants, credentials, journal, seed data."""
+    """Manage the SCIM emulator: tenants, credentials, journal, seed data, faults and scenarios."""
     ctx.meta["emulator.base_url"] = base_url
 
 
@@ -594,6 +596,163 @@ def clear_journal(tenant: tuple[str, str]) -> None:
 
 
 # -- faults and scenarios -------------------------------------------------------------------------
-# `flask emulator faults ...` and `flask emulator scenarios ...` belong here: groups on
-# `emulator` over emulator/faults (rules, scenarios), in the style above (a service call,
-# a table or --json, ScimError left to EmulatorGroup).
+
+
+def rule_scope(rule: dict[str, Any]) -> str:
+    scope = rule["tenant"] or (f"vendor {rule['vendor']}" if rule["vendor"] else "every tenant")
+    narrowed = " ".join(part for part in (rule["method"], rule["path"], rule["operation"]) if part)
+    return f"{scope} {narrowed}".strip()
+
+
+def print_rules(found: Sequence[dict[str, Any]]) -> None:
+    print_table(
+        found,
+        [
+            ("ID", lambda r: r["id"]),
+            ("SCOPE", rule_scope),
+            ("ACTION", lambda r: " ".join(f"{k}={v}" for k, v in r["action"].items() if k != "type") or "-"),
+            ("TYPE", lambda r: r["action"]["type"]),
+            ("MATCHED", lambda r: r["matched"]),
+            ("FIRED", lambda r: r["fired"] if r["times"] is None else f"{r['fired']}/{r['times']}"),
+            ("STATE", lambda r: r["state"]),
+        ],
+        empty="(no fault rules)",
+    )
+
+
+@emulator.group("faults")
+def faults_group() -> None:
+    """List, add, show, remove and clear fault rules."""
+
+
+@faults_group.command("list")
+@click.option("-t", "--tenant", metavar="VENDOR/NAME", help="only the rules scoped to this tenant")
+@json_option
+def list_faults(tenant: str | None, as_json: bool) -> None:
+    """Fault rules with how often each matched and fired."""
+    found = [rules.as_json(r) for r in rules.listing(tenant)]
+    if as_json:
+        return print_json(FaultListSchema(), {"faults": found})
+    print_rules(found)
+
+
+@faults_group.command("add")
+@click.argument("rule")
+@json_option
+def add_fault(rule: str, as_json: bool) -> None:
+    """Add a rule given as the JSON the control plane takes, e.g.
+    '{"tenant": "britive/acme", "method": "POST", "path": "/Users", "times": 2,
+    "action": {"type": "status", "status": 429, "retry_after": 5}}'."""
+    try:
+        body = json.loads(rule)
+    except ValueError as error:
+        raise click.BadParameter(f"not JSON: {error}", param_hint="RULE") from None
+    created = rules.create(body)
+    db.session.commit()
+    if as_json:
+        return print_json(FaultSchema(), rules.as_json(created))
+    print_rules([rules.as_json(created)])
+
+
+@faults_group.command("show")
+@click.argument("rule_id", type=click.IntRange(1))
+@json_option
+def show_fault(rule_id: int, as_json: bool) -> None:
+    """One rule."""
+    found = rules.as_json(rules.get(rule_id))
+    if as_json:
+        return print_json(FaultSchema(), found)
+    print_rules([found])
+
+
+@faults_group.command("delete")
+@click.argument("rule_id", type=click.IntRange(1))
+def delete_fault(rule_id: int) -> None:
+    """Remove one rule."""
+    db.session.delete(rules.get(rule_id))
+    db.session.commit()
+    click.echo(f"removed fault rule {rule_id}")
+
+
+@faults_group.command("clear")
+@click.option("-t", "--tenant", metavar="VENDOR/NAME", help="only the rules scoped to this tenant")
+def clear_faults(tenant: str | None) -> None:
+    """Remove every rule (or one tenant's)."""
+    click.echo(f"removed {rules.clear(tenant)} fault rule(s)")
+
+
+def print_run(run: dict[str, Any]) -> None:
+    print_fields(
+        [
+            ("run", run["id"]),
+            ("scenario", f"{run['scenario']} (version {run['version']})"),
+            ("scope", run["tenant"] or "every tenant"),
+            ("state", run["state"] + (f", step {run['step']} of {len(run['steps'])}" if run["step"] else "")),
+            ("elapsed", f"{run['elapsed_seconds']} s"),
+        ]
+    )
+    print_rules(run["rules"])
+
+
+@emulator.group("scenarios")
+def scenarios_group() -> None:
+    """List, start, follow and stop the shipped fault scenarios."""
+
+
+@scenarios_group.command("list")
+@json_option
+def list_scenarios(as_json: bool) -> None:
+    """The scenarios in fixtures/scenarios/."""
+    found = scenarios.available()
+    if as_json:
+        return print_json(ScenarioListSchema(), {"scenarios": found})
+    print_table(
+        found,
+        [
+            ("NAME", lambda s: s["name"]),
+            ("VERSION", lambda s: s.get("version")),
+            ("STEPS", lambda s: len(s["steps"])),
+            ("DESCRIPTION", lambda s: s.get("description")),
+        ],
+    )
+
+
+@scenarios_group.command("start")
+@click.argument("name")
+@click.option("-t", "--tenant", metavar="VENDOR/NAME", help="play it on this tenant")
+@click.option("--vendor", help="play it on every tenant of this vendor")
+@click.option("--time-scale", type=float, help="play faster (0.1: a 30 s step lasts 3 s)")
+@json_option
+def start_scenario(
+    name: str, tenant: str | None, vendor: str | None, time_scale: float | None, as_json: bool
+) -> None:
+    """Start a scenario (for every tenant unless scoped)."""
+    scope: dict[str, Any] = {k: v for k, v in (("tenant", tenant), ("vendor", vendor)) if v}
+    if time_scale is not None:
+        scope["time_scale"] = time_scale
+    run = scenarios.status(scenarios.start(name, scope))
+    if as_json:
+        return print_json(ScenarioRunSchema(), run)
+    print_run(run)
+
+
+@scenarios_group.command("status")
+@click.argument("run_id", type=click.IntRange(1))
+@json_option
+def scenario_status(run_id: int, as_json: bool) -> None:
+    """Where a run is: its step and what its rules did."""
+    run = scenarios.status(scenarios.get(run_id))
+    if as_json:
+        return print_json(ScenarioRunSchema(), run)
+    print_run(run)
+
+
+@scenarios_group.command("stop")
+@click.argument("run_id", type=click.IntRange(1))
+@json_option
+def stop_scenario(run_id: int, as_json: bool) -> None:
+    """Stop a run: its rules are disabled, their counters stay."""
+    run = scenarios.status(scenarios.stop(scenarios.get(run_id)))
+    if as_json:
+        return print_json(ScenarioRunSchema(), run)
+    print_run(run)

@@ -385,3 +385,62 @@ def test_a_duplicate_tenant_is_one_line(runner: FlaskCliRunner) -> None:
 def test_a_malformed_tenant_is_a_usage_error(runner: FlaskCliRunner) -> None:
     result = run(runner, "tenants", "show", "acme", code=2)
     assert "write it as vendor/name" in result.output
+
+
+# -- faults and scenarios -------------------------------------------------------------------------
+
+
+def test_a_fault_added_from_the_cli_fires_and_is_counted(runner: FlaskCliRunner, client: FlaskClient) -> None:
+    tenant = created(runner, client, "britive/acme")
+    rule = {
+        "tenant": "britive/acme",
+        "method": "POST",
+        "path": "/Users",
+        "times": 1,
+        "action": {"type": "status", "status": 429, "retry_after": 5},
+    }
+    added = run_json(runner, "faults", "add", json.dumps(rule))
+    body = {"schemas": [USER], "userName": "ada@example.com"}
+    first = tenant.post("/Users", body)
+    assert (first.status_code, first.headers["Retry-After"]) == (429, "5")
+    assert tenant.post("/Users", body).status_code == 201
+    shown = run_json(runner, "faults", "show", str(added["id"]))
+    assert (shown["matched"], shown["fired"], shown["state"]) == (2, 1, "exhausted")
+    table = run(runner, "faults", "list", "--tenant", "britive/acme").output
+    assert "britive/acme POST /Users" in table and "1/1" in table and "exhausted" in table
+
+
+def test_faults_delete_and_clear(runner: FlaskCliRunner) -> None:
+    first = run_json(runner, "faults", "add", '{"action": {"type": "drop"}}')
+    run_json(runner, "faults", "add", '{"tenant": "generic/acme", "action": {"type": "auth"}}')
+    assert (
+        run(runner, "faults", "delete", str(first["id"])).output.strip()
+        == f"removed fault rule {first['id']}"
+    )
+    assert (
+        run(runner, "faults", "clear", "--tenant", "generic/acme").output.strip() == "removed 1 fault rule(s)"
+    )
+    assert run_json(runner, "faults", "list") == {"faults": []}
+    assert run(runner, "faults", "list").output.strip() == "(no fault rules)"
+
+
+def test_bad_fault_rules_are_one_error_line(runner: FlaskCliRunner) -> None:
+    assert "invalid fault rule" in one_error_line(
+        run(runner, "faults", "add", '{"action": {"type": "nope"}}', code=1)
+    )
+    assert "no fault rule 999" in one_error_line(run(runner, "faults", "show", "999", code=1))
+    assert "not JSON" in run(runner, "faults", "add", "{oops", code=2).output
+
+
+def test_scenarios_start_status_and_stop(runner: FlaskCliRunner, client: FlaskClient) -> None:
+    tenant = created(runner, client, "jive/acme")
+    assert "quarantine" in run(runner, "scenarios", "list").output
+    started = run_json(runner, "scenarios", "start", "quarantine", "--tenant", "jive/acme")
+    assert (started["state"], started["tenant"]) == ("running", "jive/acme")
+    assert tenant.get("/Users").status_code == 401
+    status = run(runner, "scenarios", "status", str(started["id"])).output
+    assert "quarantine" in status and "running, step 1 of 1" in status
+    stopped = run_json(runner, "scenarios", "stop", str(started["id"]))
+    assert stopped["state"] == "stopped" and stopped["rules"][0]["fired"] == 1
+    assert tenant.get("/Users").status_code == 200
+    assert "no scenario 'nope'" in one_error_line(run(runner, "scenarios", "start", "nope", code=1))
