@@ -298,14 +298,14 @@ def function(module: ast.Module, name: str) -> ast.FunctionDef:
     raise AssertionError(f"no function {name}")
 
 
-CONSTANT_TIME = {"compare_digest", "same", "find_secret"}
+CONSTANT_TIME = {"compare_digest", "same", "find_secret", "presented"}
 
 
 @pytest.mark.parametrize(
     ("module", "functions"),
     [
         ("auth/secrets.py", ["same"]),
-        ("auth/styles.py", ["find_secret", "recognise"]),
+        ("auth/styles.py", ["find_secret", "presented", "recognise"]),
         ("auth/oauth.py", ["authorize"]),
         ("control/views.py", ["admin_allowed"]),
         ("dashboard/access.py", ["token_matches", "signed_in", "csrf_valid"]),
@@ -322,6 +322,7 @@ def test_presented_secrets_are_compared_in_constant_time(module: str, functions:
             assert calls_in(body) & CONSTANT_TIME, f"{module}:{name} compares without compare_digest"
     assert "compare_digest" in calls_in(function(parsed("auth/secrets.py"), "same"))
     assert "same" in calls_in(function(parsed("auth/styles.py"), "find_secret"))
+    assert "find_secret" in calls_in(function(parsed("auth/styles.py"), "presented"))
 
 
 def test_secrets_come_from_the_secrets_module() -> None:
