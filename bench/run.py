@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import datetime
 import json
+import math
 import os
 import platform
 import random
@@ -914,6 +915,20 @@ def report_data(bench: Bench, rss: dict[str, list[float]], seconds: float) -> di
     }
 
 
+def ordered(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows by tenant size, then workload (as first measured), then system."""
+    workloads = list(dict.fromkeys(r["workload"] for r in results))
+    systems = [EMULATOR, FLOOR, PEER, NOJOURNAL]
+    return sorted(
+        results,
+        key=lambda r: (
+            r["size"] if r["size"] is not None else math.inf,
+            workloads.index(r["workload"]),
+            systems.index(r["system"]),
+        ),
+    )
+
+
 def fmt(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
 
@@ -939,12 +954,13 @@ def markdown(data: dict[str, Any]) -> str:
         "| tenant size | workload | system | req/s | p50 ms | p99 ms | x floor | x peer | errors |",
         "|---:|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in data["results"]:
+    for r in ordered(data["results"]):
         size = f"{r['size']:,}" if r["size"] else f"{mode['sync_tenants']} tenants"
         errors = sum(r["errors"].values())
         lines.append(
             f"| {size} | {r['title']} | {SYSTEM_TITLES[r['system']]} | {fmt(r['rps'], 0)} | "
-            f"{fmt(r['latency_ms']['p50'])} | {fmt(r['latency_ms']['p99'])} | {fmt(r['x_floor'])} | "
+            f"{fmt(r['latency_ms']['p50'] if r['requests'] else None)} | "
+            f"{fmt(r['latency_ms']['p99'] if r['requests'] else None)} | {fmt(r['x_floor'])} | "
             f"{fmt(r['x_peer'])} | {errors or ''} |"
         )
     lines += ["", "## Goals", "", "| goal | measured | target | met |", "|---|---:|---|---|"]
@@ -984,9 +1000,9 @@ def plot(data: dict[str, Any], path: Path) -> None:
                 if any(p is None for p in points):
                     continue
                 label = f"{workload} ({SYSTEM_TITLES[system].split(' ')[0]})"
-                axis.plot(
-                    sizes, [p["latency_ms"][percentile] for p in points], style, color=color, label=label
-                )
+                # a run that completed no request (the peer's scans at 100,000 users) has no latency
+                values = [p["latency_ms"][percentile] if p["requests"] else math.nan for p in points]
+                axis.plot(sizes, values, style, color=color, label=label)
         axis.set_xscale("log")
         axis.set_yscale("log")
         axis.set_xticks(sizes, [f"{s:,}" for s in sizes])
@@ -1023,7 +1039,7 @@ def write(data: dict[str, Any], out: Path, publish: bool) -> list[Path]:
         text = readme.read_text()
         if README_START in text and README_END in text:
             head, rest = text.split(README_START, 1)
-            body = markdown(data).replace("# Benchmark:", "### Benchmark:", 1)
+            body = markdown(data).replace("\n## ", "\n#### ").replace("# Benchmark:", "### Benchmark:", 1)
             plot_link = "![p50 and p99 against tenant size](../docs/bench/latency_vs_size.png)"
             readme.write_text(
                 f"{head}{README_START}\n\n{body}\n{plot_link}\n\n{README_END}{rest.split(README_END, 1)[1]}"
