@@ -647,8 +647,7 @@ def add_fault(rule: str, as_json: bool) -> None:
         body = json.loads(rule)
     except ValueError as error:
         raise click.BadParameter(f"not JSON: {error}", param_hint="RULE") from None
-    created = rules.create(body)
-    db.session.commit()
+    created = rules.add(body)
     if as_json:
         return print_json(FaultSchema(), rules.as_json(created))
     print_rules([rules.as_json(created)])
@@ -669,8 +668,7 @@ def show_fault(rule_id: int, as_json: bool) -> None:
 @click.argument("rule_id", type=click.IntRange(1))
 def delete_fault(rule_id: int) -> None:
     """Remove one rule."""
-    db.session.delete(rules.get(rule_id))
-    db.session.commit()
+    rules.remove(rule_id)
     click.echo(f"removed fault rule {rule_id}")
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from flask import Response, request
 from marshmallow import INCLUDE, Schema, fields
 
-from ..extensions import db
 from ..faults import rules, scenarios
 from .credentials import json_object
 from .schemas import Closed, shown
@@ -142,8 +141,7 @@ def create_fault() -> Response:
               schema: FaultSchema
         400: Error
     """
-    rule = rules.create(request.get_json(silent=True))
-    db.session.commit()
+    rule = rules.add(request.get_json(silent=True))
     return dumped(FaultSchema(), rules.as_json(rule), 201)
 
 
@@ -234,8 +232,7 @@ def delete_fault(rule_id: int) -> Response:
           description: deleted
         404: Error
     """
-    db.session.delete(rules.get(rule_id))
-    db.session.commit()
+    rules.remove(rule_id)
     return Response(status=204)
 
 

@@ -426,8 +426,7 @@ def faults_page() -> str:
 @bp.post("/faults")
 def create_fault() -> BaseResponse:
     def create() -> None:
-        rule = rules.create(fault_body(request.form))
-        db.session.commit()
+        rule = rules.add(fault_body(request.form))
         flash(f"fault rule {rule.id} created", "ok")
 
     try:
@@ -440,11 +439,7 @@ def create_fault() -> BaseResponse:
 
 @bp.post("/faults/<int:rule_id>/delete")
 def delete_fault(rule_id: int) -> BaseResponse:
-    def remove() -> None:
-        db.session.delete(rules.get(rule_id))
-        db.session.commit()
-
-    attempt(remove, f"fault rule {rule_id} removed")
+    attempt(lambda: rules.remove(rule_id), f"fault rule {rule_id} removed")
     return back(url_for("dashboard.faults_page"))
 
 

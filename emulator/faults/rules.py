@@ -125,6 +125,19 @@ def create(body: Any, starts_at: datetime | None = None, run_id: int | None = No
     return rule
 
 
+def add(body: Any) -> FaultRule:
+    """A new rule, committed: what the control plane, the CLI and the dashboard call."""
+    rule = create(body)
+    db.session.commit()
+    return rule
+
+
+def remove(rule_id: int) -> None:
+    """Delete one rule (404 when it does not exist)."""
+    db.session.delete(get(rule_id))
+    db.session.commit()
+
+
 def get(rule_id: int) -> FaultRule:
     rule = db.session.get(FaultRule, rule_id)
     if rule is None:
