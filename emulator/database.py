@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
 
@@ -18,29 +20,115 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
 PENDING_BEGIN = "emulator.pending_begin"  # connection.info: BEGIN not sent yet
 FLUSHING = "emulator.flushing"  # connection.info: a session flush opens this transaction
+HOLDS_WRITER_LOCK = "emulator.writer_lock"  # connection.info: this connection holds the WriterLock
+# as long as SQLite's own busy timeout: a writer that cannot get the lock by then goes on without it
+WRITER_LOCK_TIMEOUT = 30.0
+
+
+def request_writes() -> bool:
+    """Whether the current request's transaction is (or will begin as) a writer."""
+    return _writes()
+
+
+def finish_request(response: Response) -> Response:
+    """Commit a request's write when it succeeded (with its journal entry, written just before);
+    roll back a failed one. A read's snapshot is left to the session's teardown."""
+    if not has_request_context() or not _writes():
+        return response
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
 
 
 def _writes() -> bool:
-    """Whether the current transaction belongs to a request that may write."""
+    """Whether the current transaction belongs to a request that may write.
+
+    ``g.writes``, when set, decides (SCIM requests read first, then declare their write phase
+    with ``writing()``); otherwise any method but GET/HEAD/OPTIONS may write.
+    """
     if not has_request_context():
         return True
-    return request.method not in READ_METHODS or g.get("writes", False)
+    if "writes" in g:
+        return bool(g.writes)
+    return request.method not in READ_METHODS
+
+
+class WriterLock:
+    """One SQLite writer at a time across every worker process and thread sharing a database file.
+
+    SQLite lets one connection write at a time; a second writer's BEGIN IMMEDIATE fails with
+    SQLITE_BUSY and Python's sqlite3 retries on a busy handler that sleeps in steps of up to
+    100 ms, so under load writers wait whole sleeps for a lock held for a fraction of a
+    millisecond (p99s of hundreds of ms). Writers queue here instead, on a lock file beside
+    the database: ``flock`` between processes, a ``threading.Lock`` between one process's
+    threads (a flock is held per open file, which all threads share). A waiter wakes the
+    moment the lock is released, and SQLite never sees two writers. The lock is taken just
+    before BEGIN IMMEDIATE and released when the connection goes back to the pool, after its
+    COMMIT or ROLLBACK.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.pid = -1
+        self.threads = threading.Lock()
+        self.owner: int | None = None  # the thread holding it
+        self.handle: Any = None
+
+    def _for_this_process(self) -> None:
+        """A fork shares the parent's open file, which would hold one flock for both: reopen."""
+        if self.pid != os.getpid():
+            self.pid = os.getpid()
+            self.threads = threading.Lock()
+            self.owner = None
+            self.handle = open(self.path, "a+b")  # noqa: SIM115  (kept open for the process's life)
+
+    def acquire(self) -> bool:
+        self._for_this_process()
+        if self.owner == threading.get_ident():
+            # a second connection of a thread that already writes would wait for itself
+            raise RuntimeError("this thread already holds the SQLite write lock on another connection")
+        if not self.threads.acquire(timeout=WRITER_LOCK_TIMEOUT):
+            return False  # let SQLite's busy timeout decide
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
+        self.owner = threading.get_ident()
+        return True
+
+    def release(self) -> None:
+        self.owner = None
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.threads.release()
+
+
+def database_file(engine: Engine) -> str | None:
+    """The SQLite database's file, or None for an in-memory or URI database."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
 
 
 def tune_sqlite(engine: Engine) -> None:
     """WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE for writers.
 
+    Writers of every worker queue on a ``WriterLock`` beside the database file rather than
+    on SQLite's sleeping busy handler.
+
     A deferred transaction that reads and then writes fails at once with "database is
     locked" when another worker committed meanwhile (its snapshot is stale, so SQLite
     cannot wait); taking the write lock at BEGIN makes writers queue on the busy timeout
     instead. BEGIN is sent just before a transaction's first statement, and is IMMEDIATE
-    when the request may write (not GET/HEAD/OPTIONS, or ``g.writes`` set), when the
+    when the request may write (``g.writes`` when set, else any method but GET/HEAD/OPTIONS), when the
     transaction is opened by a session flush, or when its first statement writes. So a
     read request that must write (a credential's last use, a journal entry) does it in a
     transaction of its own: ``db.session.commit()`` first, then change and commit, or
     ``side_transaction()``. Writing after reading in the same transaction of a GET is what
     fails.
     """
+
+    path = database_file(engine)
+    writer_lock = WriterLock(f"{path}.writer-lock") if path else None
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -68,6 +156,9 @@ def tune_sqlite(engine: Engine) -> None:
             or connection.info.pop(FLUSHING, False)
             or statement.lstrip().upper().startswith(WRITE_STATEMENTS)
         )
+        held = connection.info  # the pooled DBAPI connection's: the pool's record shows it again at checkin
+        if writes and writer_lock is not None and not held.get(HOLDS_WRITER_LOCK) and writer_lock.acquire():
+            held[HOLDS_WRITER_LOCK] = True
         cursor.execute("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     @event.listens_for(engine, "commit")
@@ -75,6 +166,14 @@ def tune_sqlite(engine: Engine) -> None:
     def on_end(connection) -> None:  # type: ignore[no-untyped-def]
         connection.info.pop(PENDING_BEGIN, None)  # a transaction that ran no statement
         connection.info.pop(FLUSHING, None)
+
+    # back in the pool means committed or rolled back (the pool's reset rolls back what is left)
+    @event.listens_for(engine, "checkin")
+    @event.listens_for(engine, "invalidate")
+    @event.listens_for(engine, "close")
+    def release_writer_lock(_dbapi_connection, record, *_args) -> None:  # type: ignore[no-untyped-def]
+        if record is not None and record.info.pop(HOLDS_WRITER_LOCK, False):
+            writer_lock.release()  # type: ignore[union-attr]
 
 
 def mark_flush(session: Session, _context: Any, _instances: Any) -> None:
@@ -84,6 +183,19 @@ def mark_flush(session: Session, _context: Any, _instances: Any) -> None:
     connection = session.connection()
     if connection.info.get(PENDING_BEGIN):
         connection.info[FLUSHING] = True
+
+
+def writing() -> None:
+    """Open a request's write phase: end its read transaction (keeping what it loaded), so that the
+    next statement begins the one writer transaction (BEGIN IMMEDIATE on SQLite) that the request
+    commits. Reads a write depends on (the row a PATCH changes) belong after this call."""
+    session = db.session()
+    session.expire_on_commit = False  # nothing was written: the tenant and credential stay loaded
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+    g.writes = True
 
 
 @contextlib.contextmanager
@@ -116,9 +228,8 @@ def schema_lock(app: Flask) -> Iterator[None]:
                 connection.commit()
         return
     # beside the database file, so every process sharing that file shares the lock
-    database = engine.url.database
-    file_based = database and database != ":memory:" and not database.startswith("file:")
-    lock_path = Path(f"{database}.schema-lock") if file_based else Path(app.instance_path) / "schema.lock"
+    database = database_file(engine)
+    lock_path = Path(f"{database}.schema-lock") if database else Path(app.instance_path) / "schema.lock"
     with open(lock_path, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -133,6 +244,7 @@ def init_app(app: Flask) -> None:
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
+    app.after_request(finish_request)  # registered first, so it runs after every other after_request hook
     if not event.contains(db.session, "before_flush", mark_flush):
         event.listen(db.session, "before_flush", mark_flush)
     with app.app_context():

@@ -18,7 +18,7 @@ from flask import Flask, Request, Response, current_app, g, request
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from . import tenants
+from . import database, tenants
 from .errors import ScimError, bad_request
 from .extensions import db
 from .models import JournalEntry, Tenant, utcnow
@@ -31,6 +31,8 @@ SECRET_FIELDS = frozenset(
 )
 SCIM_PREFIX = "/scim/v2"
 SECRET_PARAMETER = re.compile(r"(?i)(^|[?&;])(" + "|".join(sorted(SECRET_FIELDS)) + r")=[^&\"'\s<>]*")
+# a JSON key that may hold a secret: only a body that has one is parsed and masked
+SECRET_KEY = re.compile(r'(?i)"(?:' + "|".join(sorted(SECRET_FIELDS)) + r')"\s*:')
 # built once (a Core insert with its values as parameters): written on every tenant request
 JOURNAL_INSERT = insert(JournalEntry.__table__)
 
@@ -46,21 +48,52 @@ def start_clock() -> None:
 
 
 def record(response: Response) -> Response:
-    """Journal the request if it reached a tenant (never the control plane or the dashboard)."""
+    """Journal the request if it reached a tenant (never the control plane or the dashboard).
+
+    A request that wrote and succeeded gets its entry in its own transaction, committed with
+    its changes (``database.finish_request`` commits after this hook); any other request is
+    rolled back first, then its entry is written in a short transaction of its own.
+    """
     key = request.environ.get(TENANT_KEY)
     if key is None or request.path.startswith("/_emulator") or not current_app.config["EMULATOR_JOURNAL"]:
         return response
-    db.session.rollback()  # a failed request's pending changes must not ride along
-    g.writes = True  # the journal transaction writes: SQLite takes its write lock at BEGIN
+    joins = response.status_code < 400 and database.request_writes()
+    if not joins:
+        # a failed request's half-work must not ride along; a read's snapshot left open would keep
+        # SQLite from checkpointing the WAL past it, which makes every later commit slower
+        db.session.rollback()
     tenant_id = g.get("tenant_id")  # resolved by the SCIM views: no second tenant lookup
     if tenant_id is None:
         tenant = tenants.find(*key)
         if tenant is None:
             return response
         tenant_id = tenant.id
+        if not joins:
+            db.session.rollback()  # read before it: a rolled-back tenant would be loaded again
+    entry = entry_of(tenant_id, response)
+    limit = current_app.config["EMULATOR_JOURNAL_MAX"]
+    try:
+        if joins:  # the request's transaction, without the ORM's per-statement work
+            insert_entry(db.session.connection(), entry, limit)
+        else:
+            with db.engine.begin() as connection:
+                insert_entry(connection, entry, limit)
+    except IntegrityError:  # the tenant was deleted while its request ran: nothing of it is kept
+        db.session.rollback()
+    return response
+
+
+def insert_entry(connection: Connection, entry: dict[str, Any], limit: int) -> None:
+    """Insert the entry and keep the tenant's journal bounded."""
+    connection.execute(JOURNAL_INSERT, entry)
+    trim(entry["tenant_id"], limit, connection)
+
+
+def entry_of(tenant_id: int, response: Response) -> dict[str, Any]:
+    """The journal row of the current request and its response, masked and cut to size."""
     started = g.get("journal_started", time.perf_counter())
     limit = current_app.config["EMULATOR_BODY_LOG_BYTES"]
-    entry = {
+    return {
         "tenant_id": tenant_id,
         "at": utcnow(),
         "method": request.method,
@@ -74,15 +107,6 @@ def record(response: Response) -> Response:
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
         "fault": g.get("fault_applied"),
     }
-    connection = db.session.connection()  # the session's transaction, without the ORM's per-statement work
-    try:
-        connection.execute(JOURNAL_INSERT, entry)
-    except IntegrityError:  # the tenant was deleted while its request ran
-        db.session.rollback()
-        return response
-    trim(tenant_id, current_app.config["EMULATOR_JOURNAL_MAX"], connection)
-    db.session.commit()
-    return response
 
 
 def request_text(req: Request) -> str | None:
@@ -114,7 +138,7 @@ def masked_body(text: str | None, mimetype: str, limit: int) -> str | None:
     """The body with secret fields masked (JSON and form bodies), cut at ``limit`` characters."""
     if text is None:
         return None
-    if "json" in mimetype:
+    if "json" in mimetype and may_hold_secret(text):
         try:
             text = json.dumps(mask_json(json.loads(text)), ensure_ascii=False)
         except (ValueError, RecursionError):  # kept as sent: the SCIM view answers 400 for it
@@ -126,6 +150,15 @@ def masked_body(text: str | None, mimetype: str, limit: int) -> str | None:
     if len(text) > limit:
         return text[:limit] + f"... [{len(text) - limit} more characters not kept]"
     return text
+
+
+def may_hold_secret(text: str) -> bool:
+    """Whether a JSON text may have a secret field: one named so, or any key spelled with escapes.
+
+    Most bodies (SCIM resources, list responses) have neither and are stored without being
+    parsed and written again.
+    """
+    return "\\u" in text or SECRET_KEY.search(text) is not None
 
 
 def mask_json(value: Any) -> Any:
@@ -145,11 +178,24 @@ ENTRY_AT_DEPTH = text(
 )
 
 
+# entries a worker writes for a tenant between two looks at its bound
+TRIM_EVERY = 64
+written_since_trim: dict[int, int] = {}  # tenant id -> entries this worker wrote since it last looked
+
+
 def trim(tenant_id: int, limit: int, connection: Connection) -> None:
     """Keep the newest ``limit`` entries; counted trims say how many were dropped.
 
-    Trimming runs when a tenant is a tenth over its bound, so its cost is spread thin.
+    Trimming runs when a tenant is a tenth over its bound, so its cost is spread thin; each
+    worker looks at the bound every ``limit // 10`` entries it writes for a tenant (at most
+    every 64), so the look's index walk is not paid on every request either.
     """
+    every = max(1, min(TRIM_EVERY, limit // 10))
+    written = written_since_trim.get(tenant_id, 0) + 1
+    if written < every:
+        written_since_trim[tenant_id] = written
+        return
+    written_since_trim[tenant_id] = 0
     over = connection.execute(
         ENTRY_AT_DEPTH, {"tenant_id": tenant_id, "depth": limit + max(limit // 10, 1)}
     ).scalar_one_or_none()

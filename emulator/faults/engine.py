@@ -193,7 +193,9 @@ def choose(vendor: str, name: str) -> Chosen | None:
     Exhausted rules are read too, so that ``matched`` counts every in-scope request exactly,
     however many raced a rule's last firing; ``take`` never fires them again.
     """
-    if db.session.execute(ANY_ENABLED).first() is None:  # the usual case: no rule at all, one cheap query
+    if (
+        db.session.connection().execute(ANY_ENABLED).first() is None
+    ):  # the usual case: no rule at all, one cheap query
         return None
     rules = in_force(vendor, name, exhausted=True)
     if not rules:
@@ -204,12 +206,14 @@ def choose(vendor: str, name: str) -> Chosen | None:
     matching = [Chosen.of(r) for r in rules if in_scope(r, request.method, path, operations)]
     if not matching:
         return None
-    reads = not g.get("writes", False)
+    declared = g.pop("writes", None)
     db.session.commit()  # end the lookup's transaction: the counters are taken in one of their own
     g.writes = True
     chosen = next((rule for rule in matching if take(rule)), None)
     db.session.commit()
-    g.writes = not reads
+    g.pop("writes")
+    if declared is not None:
+        g.writes = declared
     return chosen
 
 

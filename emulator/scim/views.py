@@ -1,4 +1,9 @@
-"""The SCIM 2.0 surface of every tenant: thin views over operations, store and listing."""
+"""The SCIM 2.0 surface of every tenant: thin views over operations, store and listing.
+
+A request reads first (tenant, credential) without the write lock; a view that writes opens
+its write phase with ``database.writing()`` and returns the answer rendered from the rows as
+written, which ``database.finish_request`` commits together with the request's journal entry.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
-from .. import auth, bodies, tenants
+from .. import auth, bodies, database, tenants
 from ..errors import bad_request, not_found, scim_response
-from ..extensions import db
 from ..routing import TENANT_KEY
 from . import operations
 from .discovery import list_response, service_provider_config
@@ -19,6 +23,13 @@ from .store import Store, etag, etag_matches, precondition
 bp = Blueprint("scim", __name__, url_prefix="/scim/v2")
 SEARCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 ENDPOINTS = {"Users": "User", "Groups": "Group"}
+
+
+@bp.url_value_preprocessor
+def reads_first(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    """A SCIM request reads (faults, tenant, credential) without the write lock; a view that writes
+    opens its write phase with ``database.writing()``. Runs before every before_request hook."""
+    g.writes = False
 
 
 @bp.before_request
@@ -134,9 +145,9 @@ def search_resources(endpoint: str) -> Response:
 
 @bp.post("/<any(Users, Groups):endpoint>")
 def create_resource(endpoint: str) -> Response:
-    store = store_for(endpoint)
-    row = operations.create(store, read_json())
-    db.session.commit()
+    store, body = store_for(endpoint), read_json()
+    database.writing()
+    row = operations.create(store, body)
     return one(store, row, 201)
 
 
@@ -152,31 +163,31 @@ def get_resource(endpoint: str, scim_id: str) -> Response:
 
 @bp.put("/<any(Users, Groups):endpoint>/<scim_id>")
 def replace_resource(endpoint: str, scim_id: str) -> Response:
-    store = store_for(endpoint)
+    store, body = store_for(endpoint), read_json()
+    database.writing()
     row = store.get(scim_id)
     precondition(row, request.headers.get("If-Match"))
-    operations.replace(store, row, read_json())
-    db.session.commit()
+    operations.replace(store, row, body)
     return one(store, row)
 
 
 @bp.patch("/<any(Users, Groups):endpoint>/<scim_id>")
 def patch_resource(endpoint: str, scim_id: str) -> Response:
-    store = store_for(endpoint)
+    store, body = store_for(endpoint), read_json()
+    database.writing()
     row = store.get(scim_id)
     precondition(row, request.headers.get("If-Match"))
-    operations.patch(store, row, read_json())
-    db.session.commit()
+    operations.patch(store, row, body)
     return one(store, row)
 
 
 @bp.delete("/<any(Users, Groups):endpoint>/<scim_id>")
 def delete_resource(endpoint: str, scim_id: str) -> Response:
     store = store_for(endpoint)
+    database.writing()
     row = store.get(scim_id)
     precondition(row, request.headers.get("If-Match"))
     operations.delete(store, row)
-    db.session.commit()
     return Response(status=204)
 
 
