@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from . import auth
@@ -50,10 +50,12 @@ def profile_or_error(vendor: str) -> VendorProfile:
     return profile
 
 
+# built once: every tenant request looks its tenant up (building a statement costs more than running it)
+FIND = select(Tenant).where(Tenant.vendor == bindparam("vendor"), Tenant.name == bindparam("name"))
+
+
 def find(vendor: str, name: str) -> Tenant | None:
-    return db.session.execute(
-        select(Tenant).where(Tenant.vendor == vendor, Tenant.name == name)
-    ).scalar_one_or_none()
+    return db.session.execute(FIND, {"vendor": vendor, "name": name}).scalar_one_or_none()
 
 
 def get(vendor: str, name: str) -> Tenant:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Request
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from ..errors import ScimError
 from ..extensions import db
@@ -59,14 +59,18 @@ def refused(detail: str, scheme: str, realm: str, status: int = 401) -> ScimErro
     return ScimError(status, detail, headers={"WWW-Authenticate": f'{scheme} realm="{realm}"'})
 
 
+# built once: every authenticated request runs it
+FIND_SECRET = select(Credential).where(
+    Credential.tenant_id == bindparam("tenant_id"),
+    Credential.kind == bindparam("kind"),
+    Credential.secret_hash == bindparam("secret_hash"),
+)
+
+
 def find_secret(tenant: Tenant, kind: str, secret: str) -> Credential | None:
     """The tenant's credential of ``kind`` whose secret this is."""
     found = db.session.execute(
-        select(Credential).where(
-            Credential.tenant_id == tenant.id,
-            Credential.kind == kind,
-            Credential.secret_hash == digest(secret),
-        )
+        FIND_SECRET, {"tenant_id": tenant.id, "kind": kind, "secret_hash": digest(secret)}
     ).scalar_one_or_none()
     return found if found is not None and same(found.secret_hash, secret) else None
 

@@ -14,12 +14,13 @@ import os
 import secrets
 from typing import Any
 
-from flask import Flask, Response, current_app, session
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, Response, current_app, session
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from itsdangerous import URLSafeTimedSerializer
 
 from ..control.views import admin_allowed
 from ..errors import ScimError
+from ..routing import TENANT_KEY
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -64,6 +65,12 @@ def signing_key(app: Flask) -> str:
 
 class DashboardSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, signed with ``signing_key`` and sent SameSite=Lax."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        """No session for a tenant's requests: the dashboard is on the bare host only."""
+        if TENANT_KEY in request.environ:
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         return URLSafeTimedSerializer(

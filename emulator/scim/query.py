@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, text
 
 from ..errors import ScimError, bad_request
 from ..extensions import db
@@ -23,6 +23,17 @@ from .store import INDEXED_VALUES, Store
 
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 SCAN_BATCH = 1000
+# a resource by one indexed key column, built once per column (the match clients send most)
+BY_KEY = {
+    column: select(Resource)
+    .where(
+        Resource.tenant_id == bindparam("tenant_id"),
+        Resource.resource_type == bindparam("resource_type"),
+        Resource.__table__.c[column] == bindparam("key"),
+    )
+    .order_by(Resource.pk)
+    for column in ("unique_key", "external_id", "scim_id")
+}
 
 
 @dataclass
@@ -108,23 +119,35 @@ class Lister:
         return None
 
     def plan_equality(self, path: AttrPath, value: str) -> ColumnElement[bool] | None:
+        keyed = self.key_column(path, value)
+        if keyed is not None:
+            column, key = keyed
+            return Resource.__table__.c[column] == key
+        ref = resolve(self.resource_type, (path.urn + ":" if path.urn else "") + path.attr)
+        if (
+            ref is not None
+            and not ref.extension
+            and ref.attribute.name in INDEXED_VALUES.get(self.resource_type.name, ())
+            and (path.sub or "value").lower() == "value"
+        ):
+            return self.value_condition(ref.attribute.name, value)
+        return None
+
+    def key_column(self, path: AttrPath, value: str) -> tuple[str, str] | None:
+        """The indexed column of ``resource`` that ``path eq value`` looks up, with the key it holds."""
+        if path.sub is not None:
+            return None
         ref = resolve(self.resource_type, (path.urn + ":" if path.urn else "") + path.attr)
         if ref is None or ref.extension:
             return None
         name = ref.attribute.name
         store = self.store
-        if path.sub is None:
-            if store.unique_attribute is not None and name == store.unique_attribute.name:
-                return Resource.unique_key == store.key(value)
-            if name == "externalId" and ref.attribute.case_exact:
-                return Resource.external_id == value
-            if name == "id":
-                return Resource.scim_id == value
-        if (
-            name in INDEXED_VALUES.get(self.resource_type.name, ())
-            and (path.sub or "value").lower() == "value"
-        ):
-            return self.value_condition(name, value)
+        if store.unique_attribute is not None and name == store.unique_attribute.name:
+            return "unique_key", store.key(value) or ""
+        if name == "externalId" and ref.attribute.case_exact:
+            return "external_id", value
+        if name == "id":
+            return "scim_id", value
         return None
 
     def plan_value_path(self, node: ValuePath) -> ColumnElement[bool] | None:
@@ -206,18 +229,37 @@ class Lister:
 
     def matching(self, node: Node | None, relations: bool) -> list[dict[str, Any]]:
         """Every resource that matches ``node`` (all when None), in creation order."""
-        condition = self.plan(node) if node is not None else None
-        query = self.store.select() if condition is None else self.narrowed(node, condition)
-        query = query.order_by(Resource.pk)
+        keyed = self.by_key(node)
+        if keyed is not None:
+            rows = db.session.execute(*keyed).scalars()
+        else:
+            condition = self.plan(node) if node is not None else None
+            query = self.store.select() if condition is None else self.narrowed(node, condition)
+            query = query.order_by(Resource.pk).execution_options(yield_per=SCAN_BATCH)
+            rows = db.session.execute(query).scalars()
         found: list[dict[str, Any]] = []
         batch: list[Resource] = []
-        for row in db.session.execute(query.execution_options(yield_per=SCAN_BATCH)).scalars():
+        for row in rows:
             batch.append(row)
             if len(batch) == SCAN_BATCH:
                 found += self.keep(batch, node, relations)
                 batch = []
         found += self.keep(batch, node, relations)
         return found
+
+    def by_key(self, node: Node | None) -> tuple[Any, dict[str, Any]] | None:
+        """A lone ``attr eq "x"`` on a key column (Entra's and Okta's match): a statement built once."""
+        if not (isinstance(node, Compare) and node.op == "eq" and isinstance(node.value, str)):
+            return None
+        keyed = self.key_column(node.path, node.value)
+        if keyed is None:
+            return None
+        column, key = keyed
+        return BY_KEY[column], {
+            "tenant_id": self.store.tenant_id,
+            "resource_type": self.resource_type.name,
+            "key": key,
+        }
 
     def narrowed(self, node: Node | None, condition: ColumnElement[bool]) -> Any:
         """The tenant's rows that meet an indexed condition, found through that condition's index.

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, insert, select
+from sqlalchemy import ColumnElement, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import ScimError, bad_request, conflict, not_found
@@ -22,6 +22,26 @@ from .schema import ResourceType
 
 # multi-valued attributes whose values are indexed for filters (resource type -> attributes)
 INDEXED_VALUES: dict[str, tuple[str, ...]] = {"User": ("emails",)}
+
+
+# the statements every single-resource request runs, built once (building costs more than running)
+GET = select(Resource).where(
+    Resource.tenant_id == bindparam("tenant_id"),
+    Resource.resource_type == bindparam("resource_type"),
+    Resource.scim_id == bindparam("scim_id"),
+)
+MEMBERS_OF = (
+    select(Membership.group_pk, Resource.scim_id, Membership.display, Membership.ref, Membership.kind)
+    .join(Resource, Resource.pk == Membership.member_pk)
+    .where(Membership.group_pk.in_(bindparam("pks", expanding=True)))
+    .order_by(Membership.group_pk, Resource.pk)
+)
+GROUPS_OF = (
+    select(Membership.member_pk, Resource.scim_id, Resource.data)
+    .join(Resource, Resource.pk == Membership.group_pk)
+    .where(Membership.member_pk.in_(bindparam("pks", expanding=True)))
+    .order_by(Resource.pk)
+)
 
 
 def stamp(value: Any) -> str:
@@ -73,7 +93,9 @@ class Store:
     def get(self, scim_id: str) -> Resource:
         if not storable(scim_id):
             raise not_found(f"{self.resource_type.name} {scim_id!r} not found")
-        row = db.session.execute(self.select().where(Resource.scim_id == scim_id)).scalar_one_or_none()
+        row = db.session.execute(
+            GET, {"tenant_id": self.tenant_id, "resource_type": self.resource_type.name, "scim_id": scim_id}
+        ).scalar_one_or_none()
         if row is None:
             raise not_found(f"{self.resource_type.name} {scim_id} not found")
         return row
@@ -83,12 +105,8 @@ class Store:
         found: dict[int, list[dict[str, Any]]] = {pk: [] for pk in group_pks}
         if not group_pks:
             return found
-        rows = db.session.execute(
-            select(Membership.group_pk, Resource.scim_id, Membership.display, Membership.ref, Membership.kind)
-            .join(Resource, Resource.pk == Membership.member_pk)
-            .where(Membership.group_pk.in_(group_pks))
-            .order_by(Membership.group_pk, Resource.pk)
-        )
+        db.session.flush()  # a Core read sees what the ORM still holds (a PATCH's new members)
+        rows = db.session.connection().execute(MEMBERS_OF, {"pks": list(group_pks)})
         for group_pk, scim_id, display, ref, kind in rows:
             member = {"value": scim_id}
             for name, value in (("display", display), ("$ref", ref), ("type", kind)):
@@ -102,12 +120,8 @@ class Store:
         found: dict[int, list[dict[str, Any]]] = {pk: [] for pk in user_pks}
         if not user_pks:
             return found
-        rows = db.session.execute(
-            select(Membership.member_pk, Resource.scim_id, Resource.data)
-            .join(Resource, Resource.pk == Membership.group_pk)
-            .where(Membership.member_pk.in_(user_pks))
-            .order_by(Resource.pk)
-        )
+        db.session.flush()  # a Core read sees what the ORM still holds
+        rows = db.session.connection().execute(GROUPS_OF, {"pks": list(user_pks)})
         for member_pk, scim_id, data in rows:
             found[member_pk].append(
                 {
