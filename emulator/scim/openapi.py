@@ -404,7 +404,11 @@ def _resource_paths(spec: APISpec, profile: VendorProfile, resource_type: Resour
                 "operationId": f"patch{name}",
                 "summary": f"Modify a {name} (PatchOp)",
                 "requestBody": {"required": True, **_content(f"{name}Patch")},
-                "responses": {"200": one, **_errors(400, *AUTHENTICATED, 404, 409, 412, 413)},
+                "responses": {
+                    "200": one,
+                    "204": {"description": "modified, on a tenant with option patch_response: no_content"},
+                    **_errors(400, *AUTHENTICATED, 404, 409, 412, 413),
+                },
             },
             "delete": {
                 "operationId": f"delete{name}",

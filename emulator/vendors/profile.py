@@ -65,6 +65,14 @@ SHARED_QUIRKS: tuple[Quirk, ...] = (
         ("ignore", "reject"),
     ),
     Quirk(
+        "patch_response",
+        "resource",
+        "what a successful PATCH answers when the request names no attributes: 'resource' is 200 "
+        "with the whole resource, 'no_content' is 204 without a body (RFC 7644 3.5.2 allows both; "
+        "Microsoft's SCIM guidance answers group PATCH with 204)",
+        ("resource", "no_content"),
+    ),
+    Quirk(
         "delete",
         "remove",
         "what DELETE /Users/<id> does: 'remove' deletes the user, 'deactivate' keeps it with active=false",

@@ -569,3 +569,29 @@ def test_delete_can_deactivate(make_tenant: Callable[..., ScimTenant]) -> None:
     assert soft.delete(f"/Users/{alice['id']}").status_code == 204
     kept = soft.get(f"/Users/{alice['id']}").get_json()
     assert kept["active"] is False
+
+
+def test_patch_can_answer_no_content(make_tenant: Callable[..., ScimTenant]) -> None:
+    quiet = make_tenant("generic", "quiet", options={"patch_response": "no_content"})
+    alice = quiet.create_user("alice")
+    group = quiet.create_group("G")
+    response = quiet.patch(
+        f"/Groups/{group['id']}", [{"op": "add", "path": "members", "value": [{"value": alice["id"]}]}]
+    )
+    assert response.status_code == 204
+    assert response.data == b""
+    stored = quiet.get(f"/Groups/{group['id']}")
+    assert response.headers["ETag"] == stored.headers["ETag"]  # the version the write made
+    assert [m["value"] for m in stored.get_json()["members"]] == [alice["id"]]
+    # a request that names attributes gets them, as RFC 7644 3.5.2 requires
+    rename = [{"op": "replace", "path": "displayName", "value": "H"}]
+    named = quiet.patch(f"/Groups/{group['id']}?attributes=displayName", rename)
+    assert named.status_code == 200
+    assert named.get_json()["displayName"] == "H"
+    assert "members" not in named.get_json()
+    # the default answers with the resource
+    loud = make_tenant("generic", "loud")
+    bob = loud.create_user("bob")
+    answered = loud.patch(f"/Users/{bob['id']}", [{"op": "replace", "path": "displayName", "value": "B"}])
+    assert answered.status_code == 200
+    assert answered.get_json()["displayName"] == "B"

@@ -158,6 +158,7 @@ QUIRK_DEFAULTS: dict[str, dict[str, Any]] = {
         "unsupported_filters": "reject",
         "patch_dialect": "lenient",
         "unknown_members": "ignore",
+        "patch_response": "resource",
         "delete": "deactivate" if vendor == "jive" else "remove",
         **({"automation_user_active": True} if vendor == "jostle" else {}),
         **({"scim_provider": "Azure"} if vendor == "britive" else {}),
@@ -390,6 +391,7 @@ BAD_OPTIONS: dict[str, dict[str, Any]] = {
     "patch_dialect outside choices": {"patch_dialect": "entra"},
     "unknown_members outside choices": {"unknown_members": "keep"},
     "delete outside choices": {"delete": "archive"},
+    "patch_response outside choices": {"patch_response": "empty"},
 }
 VENDOR_BAD_OPTIONS: dict[str, list[dict[str, Any]]] = {
     "britive": [{"scim_provider": "Okta"}, {"scim_provider": "azure"}],

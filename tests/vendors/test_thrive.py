@@ -476,6 +476,7 @@ def test_default_options(client: FlaskClient, thrive_tenant: ScimTenant) -> None
         "unsupported_filters": "reject",
         "patch_dialect": "lenient",
         "unknown_members": "ignore",
+        "patch_response": "resource",
         "delete": "remove",
     }
 
