@@ -367,6 +367,8 @@ def combined(runs: list[Run]) -> Run:
 # -- workloads ----------------------------------------------------------------------------------
 
 EMULATOR, NOJOURNAL, FLOOR, PEER = "emulator", "emulator-nojournal", "floor", "scim2-server"
+# the emulator's second tenant per size, with `patch_response: no_content` (its files' key, not a server)
+NO_CONTENT = "emulator-no-content"
 # scim2-server walks every user for these (its equality index serves a lone `attr eq "x"` only)
 PEER_SCANS = frozenset({"compound_active", "compound_email"})
 SYSTEM_TITLES = {
@@ -477,10 +479,15 @@ class Plan:
             prepared = self.prepared[size]
             groups = prepared.small_group if which == "small" else prepared.big_group
             query = "?excludedAttributes=members" if which == "big_excluded" else ""
+            prefix, key = self.prefix(system, size), self.scim_key(system)
+            if which == "big_no_content":
+                if system == PEER:
+                    return None  # scim2-server has no such switch
+                prefix, key = emulator_prefix(f"s{size}q"), NO_CONTENT
             return {
-                "BENCH_PATH": f"{self.prefix(system, size)}/Groups/{{id}}{query}",
-                "BENCH_IDS": str(groups[self.scim_key(system)]),
-                "BENCH_MEMBERS": str(prepared.members[self.scim_key(system)]),
+                "BENCH_PATH": f"{prefix}/Groups/{{id}}{query}",
+                "BENCH_IDS": str(groups[key]),
+                "BENCH_MEMBERS": str(prepared.members[key]),
                 "BENCH_BODY": self.bodies["add"],
                 "BENCH_BODY_2": self.bodies["peer_remove" if system == PEER else "remove"],
                 "BENCH_TOKEN": self.token(system),
@@ -512,6 +519,12 @@ class Plan:
                 "4c. as 4b, with ?excludedAttributes=members (response without the members)",
                 "patch.lua",
                 self.member_env("big_excluded"),
+            ),
+            Workload(
+                "member_big_no_content",
+                "4d. as 4b, on a tenant with `patch_response: no_content` (204, RFC 7644 3.5.2)",
+                "patch.lua",
+                self.member_env("big_no_content"),
             ),
             Workload(
                 "compound_active",
@@ -606,13 +619,15 @@ class Bench:
 
     # -- seeding -------------------------------------------------------------------------------
 
-    def emulator_tenant(self, tenant: str, users: int, prefix: str) -> float:
+    def emulator_tenant(
+        self, tenant: str, users: int, prefix: str, options: dict[str, Any] | None = None
+    ) -> float:
         """Create a generic tenant and seed it through the control plane's bulk path; seconds taken."""
         seeder = self.servers["seeder"].url
         call(
             "POST",
             f"{seeder}/_emulator/tenants",
-            {"vendor": "generic", "name": tenant, "credentials": {"token": TOKEN}},
+            {"vendor": "generic", "name": tenant, "credentials": {"token": TOKEN}, "options": options or {}},
         )
         started = time.monotonic()
         if users:
@@ -642,6 +657,13 @@ class Bench:
         prepare_scim(
             EMULATOR, seeder + emulator_prefix(f"s{size}"), TOKEN, size, self.mode, self.work, prepared
         )
+        # workload 4d: the same groups in a tenant whose PATCH answers 204 (just the users they need)
+        big = min(self.mode.big_group, size // 2)
+        quiet = f"s{size}q"
+        self.emulator_tenant(
+            quiet, min(size, 10 + big + self.mode.sample), f"{quiet}-user", {"patch_response": "no_content"}
+        )
+        prepare_scim(NO_CONTENT, seeder + emulator_prefix(quiet), TOKEN, size, self.mode, self.work, prepared)
         started = time.monotonic()
         floor = self.servers[FLOOR].url
         call("POST", f"{floor}/_bench/seed", {"users": size, "prefix": prefix})
@@ -880,6 +902,8 @@ def goals(
     at_most(
         f"(diagnostic) member add at {large:,}, response without members: cost big / 10-member", cost, 2.0
     )
+    cost = ratio(get(large, "member_small"), get(large, "member_big_no_content"))
+    at_most(f"(diagnostic) member add at {large:,}, tenant answering 204: cost big / 10-member", cost, 2.0)
     for size, workload in [(large, w) for w in ("filter", "create", "patch", "member_small")] + [
         (None, "sync")
     ]:
