@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
 from .extensions import db
@@ -117,14 +117,13 @@ def tune_sqlite(engine: Engine) -> None:
 
     A deferred transaction that reads and then writes fails at once with "database is
     locked" when another worker committed meanwhile (its snapshot is stale, so SQLite
-    cannot wait); taking the write lock at BEGIN makes writers queue on the busy timeout
-    instead. BEGIN is sent just before a transaction's first statement, and is IMMEDIATE
+    cannot wait); taking the write lock at BEGIN makes writers queue instead. BEGIN is sent just before a transaction's first statement, and is IMMEDIATE
     when the request may write (``g.writes`` when set, else any method but GET/HEAD/OPTIONS), when the
     transaction is opened by a session flush, or when its first statement writes. So a
     read request that must write (a credential's last use, a journal entry) does it in a
-    transaction of its own: ``db.session.commit()`` first, then change and commit, or
-    ``side_transaction()``. Writing after reading in the same transaction of a GET is what
-    fails.
+    transaction of its own: ``db.session.commit()`` first, then change and commit. Writing
+    after reading in the same transaction of a GET is what fails; so a SCIM request declares
+    its write phase with ``writing()``, which ends its reads first.
     """
 
     path = database_file(engine)
@@ -196,22 +195,6 @@ def writing() -> None:
     finally:
         session.expire_on_commit = True
     g.writes = True
-
-
-@contextlib.contextmanager
-def side_transaction() -> Iterator[Connection]:
-    """A small write beside the request's own transaction (e.g. a credential's last use), committed at once.
-
-    On SQLite a request that may write holds the database's one write lock from its first
-    statement (BEGIN IMMEDIATE), so a second connection of the same request would wait for it
-    until the busy timeout: there the write joins the request's transaction instead (and is
-    committed with it). Elsewhere it gets a connection and transaction of its own.
-    """
-    if has_request_context() and _writes() and db.engine.dialect.name == "sqlite":
-        yield db.session.connection()
-        return
-    with db.engine.begin() as connection:
-        yield connection
 
 
 @contextlib.contextmanager

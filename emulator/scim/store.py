@@ -41,7 +41,9 @@ INSERT = insert(Resource.__table__)
 UPDATE = (
     update(Resource.__table__)
     .where(Resource.__table__.c.pk == bindparam("row_pk"))
-    .values({name: bindparam(name) for name in ("data", "unique_key", "external_id", "updated_at", "version")})
+    .values(
+        {name: bindparam(name) for name in ("data", "unique_key", "external_id", "updated_at", "version")}
+    )
 )
 DROP_VALUES = delete(ResourceValue).where(ResourceValue.resource_pk == bindparam("pk"))
 GROUPS_OF = (

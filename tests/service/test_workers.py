@@ -165,7 +165,7 @@ def test_reads_and_writes_mix_while_credentials_record_their_use(
 
     Recording a credential's use is a write inside a read (GET) or beside the request's own
     write (POST); on SQLite either can fail with "database is locked" or wait for the lock its
-    own request holds, unless it goes through ``database.side_transaction``.
+    own request holds, unless it ends the request's reads first (``auth.mark_used``).
     """
     server = serve(database_url, workers=4)
     base, headers = scim(server, create_tenant(server))
