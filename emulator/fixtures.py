@@ -7,7 +7,6 @@ what is kept exactly as it does for a client's POST; rows are then inserted in b
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -228,19 +227,7 @@ class Seeder:
                 shape = shape_of(document)
             else:
                 document = {"schemas": shape["schemas"], **kept(body, shape)}
-            batch.append(
-                {
-                    "tenant_id": self.tenant.id,
-                    "resource_type": store.resource_type.name,
-                    "scim_id": str(uuid.uuid4()),
-                    "unique_key": store.key(store.unique_value(document)),
-                    "external_id": document.get("externalId"),
-                    "data": document,
-                    "created_at": now,
-                    "updated_at": now,
-                    "version": 1,
-                }
-            )
+            batch.append(store.new_row(document, now))
             if len(batch) == BATCH:
                 keys.update(self.flush(store, batch))
                 done += len(batch)

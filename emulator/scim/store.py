@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, delete, insert, select, update
@@ -197,18 +198,7 @@ class Store:
         """Insert a resource: one INSERT, answered with a row object that is not in the session
         (the ORM's unit of work cost more than the statement)."""
         members = document.pop("members", None)
-        now = utcnow()
-        values = {
-            "tenant_id": self.tenant_id,
-            "resource_type": self.resource_type.name,
-            "scim_id": str(uuid.uuid4()),
-            "unique_key": self.key(self.unique_value(document)),
-            "external_id": document.get("externalId"),
-            "data": document,
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-        }
+        values = self.new_row(document, utcnow())
         db.session.flush()  # anything the ORM still holds goes first
         try:
             inserted = db.session.connection().execute(INSERT, values)
@@ -220,6 +210,20 @@ class Store:
         if members:
             self.add_members(row, members)
         return row
+
+    def new_row(self, document: dict[str, Any], now: datetime) -> dict[str, Any]:
+        """The columns of a new resource holding ``document`` (a create, or seeding in bulk)."""
+        return {
+            "tenant_id": self.tenant_id,
+            "resource_type": self.resource_type.name,
+            "scim_id": str(uuid.uuid4()),
+            "unique_key": self.key(self.unique_value(document)),
+            "external_id": document.get("externalId"),
+            "data": document,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
 
     def replace(self, row: Resource, document: dict[str, Any], members: list[dict[str, Any]] | None) -> None:
         """Write a new document (and, for groups, a new member set when given).
