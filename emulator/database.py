@@ -25,15 +25,10 @@ HOLDS_WRITER_LOCK = "emulator.writer_lock"  # connection.info: this connection h
 WRITER_LOCK_TIMEOUT = 30.0
 
 
-def request_writes() -> bool:
-    """Whether the current request's transaction is (or will begin as) a writer."""
-    return _writes()
-
-
 def finish_request(response: Response) -> Response:
     """Commit a request's write when it succeeded (with its journal entry, written just before);
     roll back a failed one. A read's snapshot is left to the session's teardown."""
-    if not has_request_context() or not _writes():
+    if not request_writes():
         return response
     if response.status_code < 400:
         db.session.commit()
@@ -42,7 +37,7 @@ def finish_request(response: Response) -> Response:
     return response
 
 
-def _writes() -> bool:
+def request_writes() -> bool:
     """Whether the current transaction belongs to a request that may write.
 
     ``g.writes``, when set, decides (SCIM requests read first, then declare their write phase
@@ -117,9 +112,10 @@ def tune_sqlite(engine: Engine) -> None:
 
     A deferred transaction that reads and then writes fails at once with "database is
     locked" when another worker committed meanwhile (its snapshot is stale, so SQLite
-    cannot wait); taking the write lock at BEGIN makes writers queue instead. BEGIN is sent just before a transaction's first statement, and is IMMEDIATE
-    when the request may write (``g.writes`` when set, else any method but GET/HEAD/OPTIONS), when the
-    transaction is opened by a session flush, or when its first statement writes. So a
+    cannot wait); taking the write lock at BEGIN makes writers queue instead. BEGIN is sent
+    just before a transaction's first statement, and is IMMEDIATE when the request may write
+    (``g.writes`` when set, else any method but GET/HEAD/OPTIONS), when the transaction is
+    opened by a session flush, or when its first statement writes. So a
     read request that must write (a credential's last use, a journal entry) does it in a
     transaction of its own: ``db.session.commit()`` first, then change and commit. Writing
     after reading in the same transaction of a GET is what fails; so a SCIM request declares
@@ -151,7 +147,7 @@ def tune_sqlite(engine: Engine) -> None:
         if not connection.info.pop(PENDING_BEGIN, False):
             return
         writes = (
-            _writes()
+            request_writes()
             or connection.info.pop(FLUSHING, False)
             or statement.lstrip().upper().startswith(WRITE_STATEMENTS)
         )

@@ -193,9 +193,8 @@ def choose(vendor: str, name: str) -> Chosen | None:
     Exhausted rules are read too, so that ``matched`` counts every in-scope request exactly,
     however many raced a rule's last firing; ``take`` never fires them again.
     """
-    if (
-        db.session.connection().execute(ANY_ENABLED).first() is None
-    ):  # the usual case: no rule at all, one cheap query
+    # the usual case: no rule at all, one cheap query
+    if db.session.connection().execute(ANY_ENABLED).first() is None:
         return None
     rules = in_force(vendor, name, exhausted=True)
     if not rules:
