@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,6 +137,28 @@ def entra_user(user_name: str, given: str = "Ada", family: str = "Lovelace") -> 
 def entra_patch(*operations: tuple[str, str, Any]) -> list[dict[str, Any]]:
     """PATCH operations in Entra's default dialect: ops capitalised, as given."""
     return [{"op": op, "path": path, "value": value} for op, path, value in operations]
+
+
+def assert_row_round_trips(tenant: ScimTenant, row: Row, body: Callable[[str, Any], dict[str, Any]]) -> None:
+    """A table row through POST, PUT and Entra's PATCH: each answer and the GET after it hold the row's value.
+
+    ``body(path, value)`` is the vendor's smallest valid user with ``value`` at the row.
+    """
+    created = tenant.post("/Users", body(row.path, row.created))
+    assert created.status_code == 201, created.get_json()
+    user = created.get_json()
+    assert read_row(user, row.path) == row.created
+    assert read_row(tenant.get(f"/Users/{user['id']}").get_json(), row.path) == row.created
+
+    replaced = tenant.put(f"/Users/{user['id']}", body(row.path, row.replaced))
+    assert replaced.status_code == 200, replaced.get_json()
+    assert read_row(replaced.get_json(), row.path) == row.replaced
+    assert read_row(tenant.get(f"/Users/{user['id']}").get_json(), row.path) == row.replaced
+
+    patched = tenant.patch(f"/Users/{user['id']}", entra_patch(("Replace", row.path, row.patched)))
+    assert patched.status_code == 200, patched.get_json()
+    assert read_row(patched.get_json(), row.path) == row.after_patch
+    assert read_row(tenant.get(f"/Users/{user['id']}").get_json(), row.path) == row.after_patch
 
 
 # -- Okta (CLIENTS.md) ----------------------------------------------------------------------------
