@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from emulator.extensions import db
 from emulator.models import Credential
-from tests.conftest import ScimTenant
+from tests.conftest import GROUP, ScimTenant
 
 ADSCIM_GROUP = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
 MALFORMED_ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0User"
@@ -39,6 +39,37 @@ def fetch(tenant: ScimTenant, endpoint: str, scim_id: str) -> dict[str, Any]:
     assert response.status_code == 200, response.get_json()
     body: dict[str, Any] = response.get_json()
     return body
+
+
+def assert_group_row_round_trips(tenant: ScimTenant, row: str, case: Row) -> None:
+    """A group table row through Entra's POST (ADSCIM schema, empty members) and PATCH, read back by GET."""
+    body = {"schemas": [GROUP, ADSCIM_GROUP], "displayName": "Engineers", "members": [], **case.sent}
+    created = tenant.post("/Groups", body)
+    assert created.status_code == 201, created.get_json()
+    group = created.get_json()
+    assert stored(group) == {"schemas": [GROUP], "displayName": "Engineers", **case.sent}
+    assert fetch(tenant, "/Groups", group["id"]) == group
+
+    response = tenant.patch(f"/Groups/{group['id']}", [{"op": case.op, "path": row, "value": case.value}])
+    assert response.status_code == 200, response.get_json()
+    after = fetch(tenant, "/Groups", group["id"])
+    assert stored(after) == {"schemas": [GROUP], "displayName": "Engineers", **case.patched}
+
+
+def assert_members_row_round_trips(tenant: ScimTenant, first: str, second: str) -> None:
+    """The members row: created with one user, Entra's Add of a second; shown on the group only."""
+    ada = tenant.create_user(first)["id"]
+    bob = tenant.create_user(second)["id"]
+    group = tenant.create_group("Engineers", members=[ada])
+    assert stored(group) == {"schemas": [GROUP], "displayName": "Engineers", "members": [{"value": ada}]}
+
+    response = tenant.patch(
+        f"/Groups/{group['id']}", [{"op": "Add", "path": "members", "value": [{"$ref": None, "value": bob}]}]
+    )
+    assert response.status_code == 200, response.get_json()
+    assert fetch(tenant, "/Groups", group["id"])["members"] == [{"value": ada}, {"value": bob}]
+    # groups is not a row of the user table: membership shows on the group only
+    assert "groups" not in fetch(tenant, "/Users", ada)
 
 
 def listed(tenant: ScimTenant, query: str, **kwargs: Any) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from tests.vendors.conftest import (
     MALFORMED_ENTERPRISE,
     OKTA_AGENT,
     Row,
+    assert_group_row_round_trips,
+    assert_members_row_round_trips,
     credentials_of,
     entra_test_connection,
     fetch,
@@ -367,35 +369,11 @@ def test_user_row_round_trips_through_entra_post_patch_and_get(britive_tenant: S
 
 @pytest.mark.parametrize("row", [r for r in britive.GROUP_TABLE if r != "members"])
 def test_group_row_round_trips_through_entra_post_patch_and_get(britive_tenant: ScimTenant, row: str) -> None:
-    case = GROUP_ROWS[row]
-    body = {"schemas": [GROUP, ADSCIM_GROUP], "displayName": "Engineers", "members": [], **case.sent}
-    created = britive_tenant.post("/Groups", body)
-    assert created.status_code == 201, created.get_json()
-    group = created.get_json()
-    assert stored(group) == {"schemas": [GROUP], "displayName": "Engineers", **case.sent}
-    assert fetch(britive_tenant, "/Groups", group["id"]) == group
-
-    response = britive_tenant.patch(
-        f"/Groups/{group['id']}", [{"op": case.op, "path": row, "value": case.value}]
-    )
-    assert response.status_code == 200, response.get_json()
-    after = fetch(britive_tenant, "/Groups", group["id"])
-    assert stored(after) == {"schemas": [GROUP], "displayName": "Engineers", **case.patched}
+    assert_group_row_round_trips(britive_tenant, row, GROUP_ROWS[row])
 
 
 def test_group_members_row_round_trips(britive_tenant: ScimTenant) -> None:
-    ada = britive_tenant.create_user("ada@example.com")["id"]
-    bob = britive_tenant.create_user("bob@example.com")["id"]
-    group = britive_tenant.create_group("Engineers", members=[ada])
-    assert stored(group) == {"schemas": [GROUP], "displayName": "Engineers", "members": [{"value": ada}]}
-
-    response = britive_tenant.patch(
-        f"/Groups/{group['id']}", [{"op": "Add", "path": "members", "value": [{"$ref": None, "value": bob}]}]
-    )
-    assert response.status_code == 200, response.get_json()
-    assert fetch(britive_tenant, "/Groups", group["id"])["members"] == [{"value": ada}, {"value": bob}]
-    # groups is not a row of the user table: membership shows on the group only
-    assert "groups" not in fetch(britive_tenant, "/Users", ada)
+    assert_members_row_round_trips(britive_tenant, "ada@example.com", "bob@example.com")
 
 
 def test_full_user_table_in_one_body(britive_tenant: ScimTenant) -> None:
