@@ -541,6 +541,12 @@ class Plan:
         ]
 
 
+WORKLOAD_KEYS = (
+    "filter", "create", "patch", "member_small", "member_big", "member_big_excluded",
+    "member_big_no_content", "compound_active", "compound_email", "sync",
+)  # fmt: skip
+
+
 # -- the run ------------------------------------------------------------------------------------
 
 
@@ -554,6 +560,7 @@ class Bench:
     sync_connections: int
     skip_peer: bool
     work: Path
+    only: frozenset[str] | None = None  # workload keys to run (None: all)
     log: Callable[[str], None] = print
     servers: dict[str, Server] = field(default_factory=dict)
     databases: list[str] = field(default_factory=list)
@@ -751,6 +758,8 @@ class Bench:
         prepared = plan.prepared[size]
         deferred = []
         for workload in plan.workloads(prepared.big_group_size):
+            if not self.runs(workload.key):
+                continue
             self.log(f"  [{size:,} users] {workload.title}")
             order = [EMULATOR, FLOOR, PEER, NOJOURNAL, EMULATOR]
             if workload.key in PEER_SCANS and PEER in self.servers:
@@ -794,6 +803,9 @@ class Bench:
         for system, runs in self.interleaved(order, measure).items():
             self.record(None, "sync", title, system, runs)
 
+    def runs(self, workload: str) -> bool:
+        return self.only is None or workload in self.only
+
     def execute(self) -> dict[str, Any]:
         started = time.time()
         self.log(
@@ -801,13 +813,14 @@ class Bench:
         )
         self.start()
         prepared = {size: self.prepare(size) for size in self.mode.sizes}
-        sync_files = self.prepare_sync()
+        sync_files = self.prepare_sync() if self.runs("sync") else {}
         self.servers["seeder"].stop()  # seeding's memory must not count as a serving worker's
         for server in self.servers.values():
             server.reset_peak()
         plan = Plan(self.work, prepared, f"{int(started)}")
         deferred = [scan for size in self.mode.sizes for scan in self.run_size(plan, size)]
-        self.run_sync(sync_files, plan)
+        if self.runs("sync"):
+            self.run_sync(sync_files, plan)
         self.run_peer_scans(deferred)
         rss = {name: s.peak_rss_mb() for name, s in self.servers.items() if name != "seeder"}
         self.setup = {
@@ -1096,6 +1109,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--sync-connections", type=int, default=16, help="wrk connections for the sync (default 16)"
     )
     parser.add_argument("--skip-peer", action="store_true", help="leave scim2-server out")
+    parser.add_argument(
+        "--workloads",
+        help=f"run only these, comma-separated (of {', '.join(WORKLOAD_KEYS)}); the goals of the rest read n/a",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where latest.{json,md} and the plot go")
     parser.add_argument(
         "--publish", action="store_true", help="also copy the report to docs/bench/ and bench/README.md"
@@ -1152,7 +1169,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
     skip_peer = args.skip_peer or not peer_available()
     work = Path(tempfile.mkdtemp(prefix="bench-"))
-    bench = Bench(chosen_mode(args), args.db, args.connections, args.sync_connections, skip_peer, work)
+    only = None
+    if args.workloads:
+        only = frozenset(w.strip() for w in args.workloads.split(",") if w.strip())
+        unknown = only - set(WORKLOAD_KEYS)
+        if unknown:
+            raise SystemExit(
+                f"unknown workloads: {', '.join(sorted(unknown))}; known: {', '.join(WORKLOAD_KEYS)}"
+            )
+    bench = Bench(chosen_mode(args), args.db, args.connections, args.sync_connections, skip_peer, work, only)
     try:
         with stopped_on_signal(bench):
             data = bench.execute()

@@ -6,12 +6,13 @@ import contextlib
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
 
 from .extensions import db
@@ -21,6 +22,8 @@ WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "
 PENDING_BEGIN = "emulator.pending_begin"  # connection.info: BEGIN not sent yet
 FLUSHING = "emulator.flushing"  # connection.info: a session flush opens this transaction
 HOLDS_WRITER_LOCK = "emulator.writer_lock"  # connection.info: this connection holds the WriterLock
+# each tuned SQLite engine's transactions (for statements run on the DBAPI cursor)
+TUNED: weakref.WeakKeyDictionary[Engine, SQLiteTransactions] = weakref.WeakKeyDictionary()
 # as long as SQLite's own busy timeout: a writer that cannot get the lock by then goes on without it
 WRITER_LOCK_TIMEOUT = 30.0
 
@@ -123,7 +126,6 @@ def tune_sqlite(engine: Engine) -> None:
     """
 
     path = database_file(engine)
-    writer_lock = WriterLock(f"{path}.writer-lock") if path else None
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -142,19 +144,12 @@ def tune_sqlite(engine: Engine) -> None:
     def on_begin(connection) -> None:  # type: ignore[no-untyped-def]
         connection.info[PENDING_BEGIN] = True
 
+    transactions = SQLiteTransactions(WriterLock(f"{path}.writer-lock") if path else None)
+    TUNED[engine] = transactions
+
     @event.listens_for(engine, "before_cursor_execute")
     def before_execute(connection, cursor, statement, _parameters, _context, _executemany) -> None:  # type: ignore[no-untyped-def]
-        if not connection.info.pop(PENDING_BEGIN, False):
-            return
-        writes = (
-            request_writes()
-            or connection.info.pop(FLUSHING, False)
-            or statement.lstrip().upper().startswith(WRITE_STATEMENTS)
-        )
-        held = connection.info  # the pooled DBAPI connection's: the pool's record shows it again at checkin
-        if writes and writer_lock is not None and not held.get(HOLDS_WRITER_LOCK) and writer_lock.acquire():
-            held[HOLDS_WRITER_LOCK] = True
-        cursor.execute("BEGIN IMMEDIATE" if writes else "BEGIN")
+        transactions.begin_pending(connection.info, cursor, statement)
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
@@ -167,8 +162,61 @@ def tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "invalidate")
     @event.listens_for(engine, "close")
     def release_writer_lock(_dbapi_connection, record, *_args) -> None:  # type: ignore[no-untyped-def]
-        if record is not None and record.info.pop(HOLDS_WRITER_LOCK, False):
-            writer_lock.release()  # type: ignore[union-attr]
+        if record is not None:
+            transactions.release(record.info)
+
+
+class SQLiteTransactions:
+    """A tuned SQLite engine's deferred BEGIN and its writer lock, for SQLAlchemy's events and for
+    statements run on the DBAPI cursor alike. ``held`` is the pooled DBAPI connection's info,
+    which the pool's record shows again at checkin."""
+
+    def __init__(self, writer_lock: WriterLock | None) -> None:
+        self.writer_lock = writer_lock
+
+    def begin_pending(self, held: dict[str, Any], cursor: Any, statement: str) -> None:
+        """Send the transaction's deferred BEGIN before its first statement."""
+        if not held.pop(PENDING_BEGIN, False):
+            return
+        writes = (
+            request_writes()
+            or held.pop(FLUSHING, False)
+            or statement.lstrip().upper().startswith(WRITE_STATEMENTS)
+        )
+        lock = self.writer_lock
+        if writes and lock is not None and not held.get(HOLDS_WRITER_LOCK) and lock.acquire():
+            held[HOLDS_WRITER_LOCK] = True
+        cursor.execute("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+    def release(self, held: dict[str, Any]) -> None:
+        if held.pop(HOLDS_WRITER_LOCK, False):
+            self.writer_lock.release()  # type: ignore[union-attr]
+
+
+def write_alone(connection: Connection, write: Callable[[Connection], None]) -> None:
+    """Run ``write`` in a short transaction of its own on the DBAPI connection the session holds.
+
+    What the request did there is rolled back first: a read wrote nothing, and a failed
+    request's half-work must not ride along (nor its read snapshot, which would keep SQLite
+    from checkpointing the WAL past it). Done on the DBAPI connection, this costs a fraction
+    of the session's rollback and a new session transaction; the session's own rollback at
+    teardown then finds nothing left to end.
+    """
+    fairy = connection.connection  # the pool's proxy of the DBAPI connection
+    fairy.rollback()
+    transactions = TUNED.get(connection.engine)
+    if transactions is not None:
+        fairy.info[PENDING_BEGIN] = True
+        transactions.begin_pending(fairy.info, fairy.cursor(), "INSERT")
+    try:
+        write(connection)
+        fairy.commit()
+    except BaseException:
+        fairy.rollback()
+        raise
+    finally:
+        if transactions is not None:
+            transactions.release(fairy.info)
 
 
 def mark_flush(session: Session, _context: Any, _instances: Any) -> None:

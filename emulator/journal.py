@@ -22,6 +22,7 @@ from . import database, tenants
 from .errors import ScimError, bad_request
 from .extensions import db
 from .models import JournalEntry, Tenant, utcnow
+from .prepared import Prepared
 from .routing import TENANT_KEY
 
 MASK = "********"
@@ -33,8 +34,12 @@ SCIM_PREFIX = "/scim/v2"
 SECRET_PARAMETER = re.compile(r"(?i)(^|[?&;])(" + "|".join(sorted(SECRET_FIELDS)) + r")=[^&\"'\s<>]*")
 # a JSON key that may hold a secret: only a body that has one is parsed and masked
 SECRET_KEY = re.compile(r'(?i)"(?:' + "|".join(sorted(SECRET_FIELDS)) + r')"\s*:')
-# built once (a Core insert with its values as parameters): written on every tenant request
-JOURNAL_INSERT = insert(JournalEntry.__table__)
+ENTRY_COLUMNS = (
+    "tenant_id", "at", "method", "path", "query", "request_headers", "request_body",
+    "status", "response_body", "duration_ms", "fault",
+)  # fmt: skip
+# written on every tenant request: run on the DBAPI cursor (emulator/prepared.py)
+JOURNAL_INSERT = Prepared(insert(JournalEntry.__table__), ENTRY_COLUMNS)
 
 
 def init_app(app: Flask) -> None:
@@ -52,32 +57,30 @@ def record(response: Response) -> Response:
 
     A request that wrote and succeeded gets its entry in its own transaction, committed with
     its changes (``database.finish_request`` commits after this hook); any other request is
-    rolled back first, then its entry is written in a short transaction of its own.
+    rolled back first, then its entry is written in a short transaction of its own
+    (``database.write_alone``).
     """
     key = request.environ.get(TENANT_KEY)
     if key is None or request.path.startswith("/_emulator") or not current_app.config["EMULATOR_JOURNAL"]:
         return response
-    joins = response.status_code < 400 and database.request_writes()
-    if not joins:
-        # a failed request's half-work must not ride along; a read's snapshot left open would keep
-        # SQLite from checkpointing the WAL past it, which makes every later commit slower
-        db.session.rollback()
+    writes = database.request_writes()
+    joins = writes and response.status_code < 400
+    if writes and not joins:
+        db.session.rollback()  # a failed write: the session forgets what it flushed
     tenant_id = g.get("tenant_id")  # resolved by the SCIM views: no second tenant lookup
     if tenant_id is None:
         tenant = tenants.find(*key)
         if tenant is None:
             return response
         tenant_id = tenant.id
-        if not joins:
-            db.session.rollback()  # read before it: a rolled-back tenant would be loaded again
     entry = entry_of(tenant_id, response)
     limit = current_app.config["EMULATOR_JOURNAL_MAX"]
+    connection = db.session.connection()
     try:
-        if joins:  # the request's transaction, without the ORM's per-statement work
-            insert_entry(db.session.connection(), entry, limit)
+        if joins:  # the request's transaction, committed by database.finish_request
+            insert_entry(connection, entry, limit)
         else:
-            with db.engine.begin() as connection:
-                insert_entry(connection, entry, limit)
+            database.write_alone(connection, lambda c: insert_entry(c, entry, limit))
     except IntegrityError:  # the tenant was deleted while its request ran: nothing of it is kept
         db.session.rollback()
     return response
@@ -85,7 +88,7 @@ def record(response: Response) -> Response:
 
 def insert_entry(connection: Connection, entry: dict[str, Any], limit: int) -> None:
     """Insert the entry and keep the tenant's journal bounded."""
-    connection.execute(JOURNAL_INSERT, entry)
+    JOURNAL_INSERT.execute(connection, entry)
     trim(entry["tenant_id"], limit, connection)
 
 

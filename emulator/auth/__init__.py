@@ -6,13 +6,17 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask import Request
+from sqlalchemy import bindparam, update
 
+from .. import database
 from ..errors import ScimError
 from ..extensions import db
-from ..models import Account, Credential, Tenant, utcnow
-from .styles import CredentialStyle
+from ..models import Credential, Tenant, utcnow
+from ..prepared import Prepared
+from .styles import AccountRow, CredentialRow, CredentialStyle
 
 if TYPE_CHECKING:
+    from ..tenants import TenantRow
     from ..vendors import VendorProfile
 
 USE_RESOLUTION = timedelta(seconds=60)
@@ -39,27 +43,35 @@ def issue(
     return style_named(profile, given.pop("style", None)).issue(tenant, options, given)
 
 
-def mark_used(credential: Credential) -> None:
+MARK_USED = Prepared(
+    update(Credential.__table__)
+    .where(Credential.__table__.c.id == bindparam("credential_id"))
+    .values(last_used_at=bindparam("now"))
+)
+
+
+def mark_used(credential: CredentialRow) -> None:
     """Record use at most once a minute, in a short transaction of its own.
 
-    Nothing has been written when a request authenticates, so ending the read transaction
-    first keeps a GET's snapshot from having to turn into a write.
+    Nothing has been written when a request authenticates, so the read transaction it ends
+    keeps a GET's snapshot from having to turn into a write.
     """
     now = utcnow()
     if credential.last_used_at is not None and now - credential.last_used_at < USE_RESOLUTION:
         return
-    db.session.commit()
-    credential.last_used_at = now
-    db.session.commit()
+    values = {"credential_id": credential.id, "now": now}
+    database.write_alone(db.session.connection(), lambda connection: MARK_USED.execute(connection, values))
 
 
-def authenticate(tenant: Tenant, profile: VendorProfile, request: Request) -> Credential | Account:
+def authenticate(
+    tenant: Tenant | TenantRow, profile: VendorProfile, request: Request
+) -> CredentialRow | AccountRow:
     """What authenticated the request, or a 401/403 in the vendor's words."""
     for style in profile.auth:
         found = style.recognise(tenant, request)
         if found is None:
             continue
-        if isinstance(found, Credential):
+        if isinstance(found, CredentialRow):
             mark_used(found)
         return found
     schemes = ", ".join(dict.fromkeys(f'{s.scheme} realm="{tenant.key}"' for s in profile.auth))

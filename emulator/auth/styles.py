@@ -12,7 +12,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flask import Request
 from sqlalchemy import bindparam, select, update
@@ -20,7 +20,11 @@ from sqlalchemy import bindparam, select, update
 from ..errors import ScimError
 from ..extensions import db
 from ..models import Account, Credential, Tenant, utcnow
+from ..prepared import Prepared
 from .secrets import digest, new_secret, same
+
+if TYPE_CHECKING:
+    from ..tenants import TenantRow
 
 
 def header(request: Request, scheme: str) -> str | None:
@@ -36,7 +40,7 @@ def stamp(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") + "Z" if value else None
 
 
-def lapse(credential: Credential) -> datetime | None:
+def lapse(credential: Credential | CredentialRow) -> datetime | None:
     """When the credential stops working: its expiry, or its validity counted from last use."""
     ends = [credential.expires_at] if credential.expires_at else []
     if credential.validity_days is not None:
@@ -45,7 +49,7 @@ def lapse(credential: Credential) -> datetime | None:
     return min(ends) if ends else None
 
 
-def unusable(credential: Credential, now: datetime | None = None) -> str | None:
+def unusable(credential: Credential | CredentialRow, now: datetime | None = None) -> str | None:
     """Why a credential cannot be used now, or None."""
     if credential.revoked_at is not None:
         return f"{credential.kind.replace('_', ' ')} has been revoked"
@@ -59,25 +63,73 @@ def refused(detail: str, scheme: str, realm: str, status: int = 401) -> ScimErro
     return ScimError(status, detail, headers={"WWW-Authenticate": f'{scheme} realm="{realm}"'})
 
 
-# built once: every authenticated request runs it
-FIND_SECRET = select(Credential).where(
-    Credential.tenant_id == bindparam("tenant_id"),
-    Credential.kind == bindparam("kind"),
-    Credential.secret_hash == bindparam("secret_hash"),
+class CredentialRow(NamedTuple):
+    """A credential as a request presents it: read on the DBAPI cursor (emulator/prepared.py), once
+    per request; its one change, the last use, is written by ``auth.mark_used``."""
+
+    id: int
+    tenant_id: int
+    account_id: int | None
+    kind: str
+    label: str | None
+    secret_hash: str
+    created_at: datetime
+    expires_at: datetime | None
+    validity_days: int | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    attributes: dict[str, Any]
+
+
+class AccountRow(NamedTuple):
+    """An account as a request's credential names it (read as ``CredentialRow`` is)."""
+
+    id: int
+    tenant_id: int
+    username: str
+    password_hash: str | None
+    role: str | None
+    active: bool
+    created_at: datetime
+
+
+# every authenticated request runs these
+FIND_SECRET = Prepared(
+    select(Credential.__table__).where(
+        Credential.tenant_id == bindparam("tenant_id"),
+        Credential.kind == bindparam("kind"),
+        Credential.secret_hash == bindparam("secret_hash"),
+    ),
+    row=CredentialRow,
+)
+ACCOUNT = Prepared(select(Account.__table__).where(Account.id == bindparam("id")), row=AccountRow)
+ACCOUNT_NAMED = Prepared(
+    select(Account.__table__).where(
+        Account.tenant_id == bindparam("tenant_id"), Account.username == bindparam("username")
+    ),
+    row=AccountRow,
 )
 
 
-def find_secret(tenant: Tenant, kind: str, secret: str) -> Credential | None:
+def find_secret(tenant: Tenant | TenantRow, kind: str, secret: str) -> CredentialRow | None:
     """The tenant's credential of ``kind`` whose secret this is."""
-    found = db.session.execute(
-        FIND_SECRET, {"tenant_id": tenant.id, "kind": kind, "secret_hash": digest(secret)}
-    ).scalar_one_or_none()
+    found: CredentialRow | None = FIND_SECRET.first(
+        db.session.connection(), {"tenant_id": tenant.id, "kind": kind, "secret_hash": digest(secret)}
+    )
     return found if found is not None and same(found.secret_hash, secret) else None
 
 
+def account_of(credential: CredentialRow) -> AccountRow | None:
+    """The account that owns a credential, if one does."""
+    if credential.account_id is None:
+        return None
+    found: AccountRow | None = ACCOUNT.first(db.session.connection(), {"id": credential.account_id})
+    return found
+
+
 def presented(
-    tenant: Tenant, request: Request, scheme: str, kind: str
-) -> tuple[Credential, str | None] | None:
+    tenant: Tenant | TenantRow, request: Request, scheme: str, kind: str
+) -> tuple[CredentialRow, str | None] | None:
     """The tenant's credential of ``kind`` that the request carries, and why it is unusable now, if it is."""
     secret = header(request, scheme)
     if secret is None:
@@ -163,7 +215,7 @@ class BearerTokens:
         if isinstance(days, bool) or not isinstance(days, int) or not low <= days <= high:
             raise ScimError(400, f"validity_days must be a whole number from {low} to {high}", "invalidValue")
 
-    def recognise(self, tenant: Tenant, request: Request) -> Credential | None:
+    def recognise(self, tenant: Tenant | TenantRow, request: Request) -> CredentialRow | None:
         found = presented(tenant, request, self.scheme, self.kind)
         if found is None:
             return None
@@ -212,7 +264,7 @@ class BasicAccounts:
         username = given.get("username") or self.default_username
         return "Basic " + base64.b64encode(f"{username}:{given['password']}".encode()).decode()
 
-    def recognise(self, tenant: Tenant, request: Request) -> Account | None:
+    def recognise(self, tenant: Tenant | TenantRow, request: Request) -> AccountRow | None:
         encoded = header(request, self.scheme)
         if encoded is None:
             return None
@@ -220,9 +272,9 @@ class BasicAccounts:
             username, _, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
             return None
-        account = db.session.execute(
-            select(Account).where(Account.tenant_id == tenant.id, Account.username == username)
-        ).scalar_one_or_none()
+        account: AccountRow | None = ACCOUNT_NAMED.first(
+            db.session.connection(), {"tenant_id": tenant.id, "username": username}
+        )
         if account is None or account.password_hash is None or not same(account.password_hash, password):
             return None
         if not account.active:
@@ -295,7 +347,7 @@ class ApiKeys:
     def account_key(self) -> str:
         return self.account_label.lower().replace(" ", "_")
 
-    def recognise(self, tenant: Tenant, request: Request) -> Credential | None:
+    def recognise(self, tenant: Tenant | TenantRow, request: Request) -> CredentialRow | None:
         found = presented(tenant, request, self.scheme, self.kind)
         if found is None:
             return None
@@ -304,7 +356,7 @@ class ApiKeys:
             raise refused(
                 f"the API key {problem.split(' ', 2)[2]}; it must be updated", self.scheme, tenant.key
             )
-        account = credential.account
+        account = account_of(credential)
         if account is not None and not account.active:
             raise refused(
                 f"the {self.account_label} {account.username} of this API key has not been activated",
@@ -332,14 +384,14 @@ class OAuthAccessTokens:
             "invalidValue",
         )
 
-    def recognise(self, tenant: Tenant, request: Request) -> Credential | None:
+    def recognise(self, tenant: Tenant | TenantRow, request: Request) -> CredentialRow | None:
         found = presented(tenant, request, self.scheme, self.kind)
         if found is None:
             return None
         credential, problem = found
         if problem:
             raise refused(f"the OAuth {problem}", self.scheme, tenant.key)
-        account = credential.account
+        account = account_of(credential)
         if account is not None and not account.active:
             raise refused(
                 f"the account {account.username} of this access token is disabled", self.scheme, tenant.key

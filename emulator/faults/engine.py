@@ -25,6 +25,7 @@ from ..auth.styles import ApiKeys, BasicAccounts, OAuthAccessTokens
 from ..errors import ScimError, conflict
 from ..extensions import db
 from ..models import FaultRule, utcnow
+from ..prepared import Prepared
 from ..routing import TENANT_KEY
 
 SCIM_PREFIX = "/scim/v2"
@@ -50,8 +51,10 @@ def scim_path(path: str) -> str:
     return path[len(SCIM_PREFIX) :] or "/" if path.startswith(SCIM_PREFIX) else path
 
 
-# whether any rule is enabled at all: built once, as it runs on every tenant request
-ANY_ENABLED = select(FaultRule.__table__.c.id).where(FaultRule.__table__.c.enabled.is_(True)).limit(1)
+# whether any rule is enabled at all: every tenant request asks (emulator/prepared.py)
+ANY_ENABLED = Prepared(
+    select(FaultRule.__table__.c.id).where(FaultRule.__table__.c.enabled.is_(True)).limit(1)
+)
 
 
 def in_force(vendor: str, name: str, exhausted: bool = False) -> list[FaultRule]:
@@ -194,7 +197,7 @@ def choose(vendor: str, name: str) -> Chosen | None:
     however many raced a rule's last firing; ``take`` never fires them again.
     """
     # the usual case: no rule at all, one cheap query
-    if db.session.connection().execute(ANY_ENABLED).first() is None:
+    if ANY_ENABLED.first(db.session.connection(), {}) is None:
         return None
     rules = in_force(vendor, name, exhausted=True)
     if not rules:

@@ -15,23 +15,27 @@ from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, text
 from ..errors import ScimError, bad_request
 from ..extensions import db
 from ..models import Resource, ResourceValue
+from ..prepared import Prepared
 from . import filter as scim_filter
 from .filter import And, AttrPath, Compare, Node, Not, Or, ValuePath
 from .resources import project
 from .schema import resolve
-from .store import INDEXED_VALUES, Store
+from .store import INDEXED_VALUES, ResourceRow, Store
 
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 SCAN_BATCH = 1000
-# a resource by one indexed key column, built once per column (the match clients send most)
+# a resource by one indexed key column, per column: the match clients send most (emulator/prepared.py)
 BY_KEY = {
-    column: select(Resource)
-    .where(
-        Resource.tenant_id == bindparam("tenant_id"),
-        Resource.resource_type == bindparam("resource_type"),
-        Resource.__table__.c[column] == bindparam("key"),
+    column: Prepared(
+        select(Resource.__table__)
+        .where(
+            Resource.tenant_id == bindparam("tenant_id"),
+            Resource.resource_type == bindparam("resource_type"),
+            Resource.__table__.c[column] == bindparam("key"),
+        )
+        .order_by(Resource.pk),
+        row=ResourceRow,
     )
-    .order_by(Resource.pk)
     for column in ("unique_key", "external_id", "scim_id")
 }
 
@@ -231,12 +235,14 @@ class Lister:
         """Every resource that matches ``node`` (all when None), in creation order."""
         keyed = self.by_key(node)
         if keyed is not None:
-            rows = db.session.execute(*keyed).scalars()
-        else:
-            condition = self.plan(node) if node is not None else None
-            query = self.store.select() if condition is None else self.narrowed(node, condition)
-            query = query.order_by(Resource.pk).execution_options(yield_per=SCAN_BATCH)
-            rows = db.session.execute(query).scalars()
+            # the key column holds what the filter compares, the attribute's case rule applied on
+            # write: its rows are exactly the matches, with nothing left to evaluate
+            statement, values = keyed
+            return self.store.render(statement.all(db.session.connection(), values), relations=relations)
+        condition = self.plan(node) if node is not None else None
+        query = self.store.select() if condition is None else self.narrowed(node, condition)
+        query = query.order_by(Resource.pk).execution_options(yield_per=SCAN_BATCH)
+        rows = db.session.execute(query).scalars()
         found: list[dict[str, Any]] = []
         batch: list[Resource] = []
         for row in rows:
@@ -247,7 +253,7 @@ class Lister:
         found += self.keep(batch, node, relations)
         return found
 
-    def by_key(self, node: Node | None) -> tuple[Any, dict[str, Any]] | None:
+    def by_key(self, node: Node | None) -> tuple[Prepared, dict[str, Any]] | None:
         """A lone ``attr eq "x"`` on a key column (Entra's and Okta's match): a statement built once."""
         if not (isinstance(node, Compare) and node.op == "eq" and isinstance(node.value, str)):
             return None

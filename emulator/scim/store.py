@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,11 +19,28 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..errors import ScimError, bad_request, conflict, not_found
 from ..extensions import db
 from ..models import Membership, Resource, ResourceValue, utcnow
+from ..prepared import Prepared
 from ..tenants import TenantScope
 from .schema import ResourceType
 
 # multi-valued attributes whose values are indexed for filters (resource type -> attributes)
 INDEXED_VALUES: dict[str, tuple[str, ...]] = {"User": ("emails",)}
+
+
+class ResourceRow(NamedTuple):
+    """A resource as a read renders it: a row on the DBAPI cursor (emulator/prepared.py), not an ORM
+    object, where a request only reads (the match clients send most)."""
+
+    pk: int
+    tenant_id: int
+    resource_type: str
+    scim_id: str
+    unique_key: str | None
+    external_id: str | None
+    data: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    version: int
 
 
 # the statements every single-resource request runs, built once (building costs more than running)
@@ -53,13 +70,20 @@ GROUPS_OF = (
     .where(Membership.member_pk.in_(bindparam("pks", expanding=True)))
     .order_by(Resource.pk)
 )
+# the groups of one user: a match's answer, run on the DBAPI cursor
+GROUPS_OF_ONE = Prepared(
+    select(Membership.member_pk, Resource.scim_id, Resource.data)
+    .join(Resource, Resource.pk == Membership.group_pk)
+    .where(Membership.member_pk == bindparam("pk"))
+    .order_by(Resource.pk)
+)
 
 
 def stamp(value: Any) -> str:
     return value.isoformat(timespec="milliseconds") + "Z"
 
 
-def etag(row: Resource) -> str:
+def etag(row: Resource | ResourceRow) -> str:
     return f'W/"{row.version}"'
 
 
@@ -133,7 +157,11 @@ class Store:
         if not user_pks:
             return found
         db.session.flush()  # a Core read sees what the ORM still holds
-        rows = db.session.connection().execute(GROUPS_OF, {"pks": list(user_pks)})
+        connection = db.session.connection()
+        if len(user_pks) == 1:
+            rows = GROUPS_OF_ONE.all(connection, {"pk": user_pks[0]})
+        else:
+            rows = connection.execute(GROUPS_OF, {"pks": list(user_pks)})
         for member_pk, scim_id, data in rows:
             found[member_pk].append(
                 {
@@ -165,7 +193,9 @@ class Store:
     def has_attribute(self, name: str) -> bool:
         return self.resource_type.schema.attribute(name) is not None
 
-    def render(self, rows: Sequence[Resource], *, relations: bool = True) -> list[dict[str, Any]]:
+    def render(
+        self, rows: Sequence[Resource | ResourceRow], *, relations: bool = True
+    ) -> list[dict[str, Any]]:
         """Full SCIM representations; ``relations=False`` leaves members/groups unloaded."""
         pks = [row.pk for row in rows]
         members: dict[int, list[dict[str, Any]]] = {}

@@ -41,7 +41,7 @@ def resolve_tenant() -> None:
             "no tenant addressed: use Host <name>.<vendor>."
             f"{current_app.config['EMULATOR_BASE_DOMAIN']} or the /t/<vendor>/<name>/scim/v2 alias"
         )
-    tenant = tenants.find(*key)
+    tenant = tenants.lookup(*key)
     if tenant is None:
         raise not_found(f"no tenant {key[0]}/{key[1]}")
     g.tenant_id = tenant.id  # the journal's entry names it without a second lookup
