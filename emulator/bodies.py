@@ -74,7 +74,8 @@ def encodable(value: Any) -> bool:
 
 def loads(text: str) -> Any:
     """Strict JSON: at most ``MAX_DEPTH`` deep, finite numbers, no lone surrogates; else InvalidBody."""
-    if nesting(text) > MAX_DEPTH:
+    # no deeper than it has brackets: most bodies need no walk
+    if text.count("{") + text.count("[") > MAX_DEPTH and nesting(text) > MAX_DEPTH:
         raise InvalidBody(f"the request body nests deeper than {MAX_DEPTH} levels")
     try:
         value = json.loads(text, parse_constant=not_json, parse_float=finite)

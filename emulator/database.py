@@ -34,10 +34,27 @@ def finish_request(response: Response) -> Response:
     if not request_writes():
         return response
     if response.status_code < 400:
-        db.session.commit()
+        commit_request()
     else:
         db.session.rollback()
     return response
+
+
+def commit_request() -> None:
+    """Commit the request's write on the DBAPI connection, then let SQLite's next writer in.
+
+    The session's commit would also end its transaction and expire what it loaded, about
+    100 µs of bookkeeping for a session that the request's teardown closes next anyway; its
+    rollback there finds nothing left to end.
+    """
+    session = db.session()
+    session.flush()
+    connection = session.connection()
+    fairy = connection.connection
+    fairy.commit()
+    transactions = TUNED.get(connection.engine)
+    if transactions is not None:
+        transactions.release(fairy.info)
 
 
 def request_writes() -> bool:
@@ -229,16 +246,21 @@ def mark_flush(session: Session, _context: Any, _instances: Any) -> None:
 
 
 def writing() -> None:
-    """Open a request's write phase: end its read transaction (keeping what it loaded), so that the
-    next statement begins the one writer transaction (BEGIN IMMEDIATE on SQLite) that the request
-    commits. Reads a write depends on (the row a PATCH changes) belong after this call."""
-    session = db.session()
-    session.expire_on_commit = False  # nothing was written: the tenant and credential stay loaded
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
+    """Open a request's write phase: the next statement begins the one writer transaction (BEGIN
+    IMMEDIATE on SQLite) that the request commits. Reads a write depends on (the row a PATCH
+    changes) belong after this call.
+
+    On SQLite the read transaction ends first, on the DBAPI connection (the session keeps what
+    it loaded): a snapshot taken before another worker's commit cannot become a writer.
+    PostgreSQL's read-committed transaction simply goes on to write.
+    """
     g.writes = True
+    connection = db.session.connection()
+    if connection.engine not in TUNED:
+        return
+    fairy = connection.connection
+    fairy.rollback()
+    fairy.info[PENDING_BEGIN] = True
 
 
 @contextlib.contextmanager

@@ -48,6 +48,7 @@ class Compiled:
     positional: bool
     results: tuple[Processor, ...]
     row: type | None  # a named tuple of the selected columns
+    returning: bool  # an INSERT that answers its primary key (PostgreSQL), else the cursor's lastrowid
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
         converted = []
@@ -96,7 +97,8 @@ class Prepared:
         row = self.row or (namedtuple("Row", names) if columns else None)  # type: ignore[misc]
         if row is not None and list(row._fields) != names:
             raise TypeError(f"{row.__name__} has fields {row._fields}, the statement selects {names}")
-        found = Compiled(compiled.string, parameters, dialect.positional, results, row)
+        returning = bool(getattr(compiled, "effective_returning", None))
+        found = Compiled(compiled.string, parameters, dialect.positional, results, row, returning)
         self.compiled[dialect.name] = found
         return found
 
@@ -124,6 +126,13 @@ class Prepared:
         count = int(cursor.rowcount)
         cursor.close()
         return count
+
+    def insert(self, connection: Connection, values: Mapping[str, Any]) -> int:
+        """Run an INSERT; the primary key of the row it added."""
+        compiled, cursor = self.cursor(connection, values)
+        key = cursor.fetchone()[0] if compiled.returning else cursor.lastrowid
+        cursor.close()
+        return int(key)
 
     def all(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
         compiled, cursor = self.cursor(connection, values)

@@ -17,22 +17,29 @@ from .filter import Compare, Node, Or, parse_path
 from .patch import apply_patch
 from .resources import Reader
 from .schema import ENTERPRISE_USER, GROUP, USER, ResourceType, resolve
-from .store import Store
+from .store import ResourceRow, Store
 
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
+# one Reader per resource type and reading rules (its fields are made once, not per request)
+READERS: dict[tuple[int, bool, bool, int], tuple[ResourceType, Reader]] = {}
+
+
 def reader_for(store: Store) -> Reader:
     scope = store.scope
-    return Reader(
-        store.resource_type,
-        reject_unknown=scope.quirk("unknown_attributes") == "reject",
-        strict=scope.quirk("patch_dialect") == "strict",
-        max_length=current_app.config["EMULATOR_MAX_STRING_LENGTH"],
-    )
+    reject = scope.quirk("unknown_attributes") == "reject"
+    strict = scope.quirk("patch_dialect") == "strict"
+    max_length = current_app.config["EMULATOR_MAX_STRING_LENGTH"]
+    key = (id(store.resource_type), reject, strict, max_length)
+    cached = READERS.get(key)
+    if cached is None or cached[0] is not store.resource_type:
+        reader = Reader(store.resource_type, reject_unknown=reject, strict=strict, max_length=max_length)
+        cached = READERS[key] = (store.resource_type, reader)
+    return cached[1]
 
 
-def create(store: Store, body: Any) -> Resource:
+def create(store: Store, body: Any) -> ResourceRow:
     document = reader_for(store).read(body)
     check_references(store, document)
     return store.create(document)
