@@ -113,6 +113,8 @@ def entry_of(tenant_id: int, response: Response) -> dict[str, Any]:
 
 
 def request_text(req: Request) -> str | None:
+    if not req.content_length and "HTTP_TRANSFER_ENCODING" not in req.environ:
+        return None  # no body was sent (a GET, a DELETE): nothing to read
     if req.content_length and req.content_length > current_app.config["MAX_CONTENT_LENGTH"]:
         return None  # refused with 413 before being read
     raw = req.get_data(cache=True)
@@ -138,21 +140,30 @@ def masked_headers(req: Request) -> dict[str, str]:
 
 
 def masked_body(text: str | None, mimetype: str, limit: int) -> str | None:
-    """The body with secret fields masked (JSON and form bodies), cut at ``limit`` characters."""
+    """The body with secret fields masked (JSON and form bodies), cut at ``limit`` characters.
+
+    Only what is kept must be masked: a JSON body is parsed and masked whole when its first
+    ``limit`` characters may hold a secret field, and any other text is cut before its
+    parameters are masked (a 600 KB group answer costs no scan past what is stored).
+    """
     if text is None:
         return None
-    if "json" in mimetype and may_hold_secret(text):
+    masked = False
+    if "json" in mimetype and may_hold_secret(text[:limit]):
         try:
             text = json.dumps(mask_json(json.loads(text)), ensure_ascii=False)
+            masked = True
         except (ValueError, RecursionError):  # kept as sent: the SCIM view answers 400 for it
             pass
-    else:  # form bodies, and URLs in any other text (the OAuth redirect's page carries ?code=)
+        # an escaped lone surrogate is now a character, which no database can store as text
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    dropped = len(text) - limit
+    if dropped > 0:
+        text = text[:limit]
+    if not masked:  # form bodies, and URLs in any other text (the OAuth redirect's page carries ?code=)
         text = SECRET_PARAMETER.sub(lambda m: f"{m[1]}{m[2]}={MASK}", text)
-    # a JSON body may escape a lone surrogate, which no database can store as text
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
-    if len(text) > limit:
-        return text[:limit] + f"... [{len(text) - limit} more characters not kept]"
-    return text
+    text = text.replace("\x00", "\\x00")
+    return text + f"... [{dropped} more characters not kept]" if dropped > 0 else text
 
 
 def may_hold_secret(text: str) -> bool:

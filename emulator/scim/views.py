@@ -7,9 +7,11 @@ written, which ``database.finish_request`` commits together with the request's j
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
+from werkzeug.sansio.utils import get_current_url
 
 from .. import auth, bodies, database, tenants
 from ..errors import bad_request, not_found, scim_response
@@ -51,7 +53,14 @@ def resolve_tenant() -> None:
 
 
 def base_url() -> str:
-    return request.url_root.rstrip("/") + bp.url_prefix
+    return scim_root(request.scheme, request.host, request.root_path)
+
+
+@functools.lru_cache(maxsize=256)
+def scim_root(scheme: str, host: str, root_path: str) -> str:
+    """The tenant's SCIM base URL as werkzeug builds a request's ``url_root`` (its IRI included),
+    once per address rather than on every request."""
+    return get_current_url(scheme, host, root_path).rstrip("/") + str(bp.url_prefix)
 
 
 def read_json() -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -111,7 +112,7 @@ class VendorProfile:
         user_name = self.user_schema.attribute("userName")
         return bool(user_name and user_name.case_exact)
 
-    @property
+    @functools.cached_property
     def all_quirks(self) -> tuple[Quirk, ...]:
         shared = tuple(
             Quirk(q.name, self.quirk_defaults.get(q.name, q.default), q.description, q.choices, q.source)
@@ -120,8 +121,27 @@ class VendorProfile:
         return shared + self.quirks
 
     def options(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Quirk values for a tenant: defaults, what chosen values imply, then explicit overrides."""
+        """Quirk values for a tenant: defaults, what chosen values imply, then explicit overrides.
+
+        Worked out once per distinct set of overrides (every tenant request asks); a copy is returned.
+        """
         overrides = overrides or {}
+        try:
+            key = tuple(sorted(overrides.items()))
+            found = self.options_seen.get(key)
+        except TypeError:  # a value that cannot be a key (a list): worked out each time
+            return self.worked_out(overrides)
+        if found is None:
+            found = self.worked_out(overrides)
+            if len(self.options_seen) < 256:
+                self.options_seen[key] = found
+        return dict(found)
+
+    @functools.cached_property
+    def options_seen(self) -> dict[tuple[tuple[str, Any], ...], dict[str, Any]]:
+        return {}
+
+    def worked_out(self, overrides: dict[str, Any]) -> dict[str, Any]:
         values = {q.name: q.default for q in self.all_quirks}
         values.update(overrides)
         for quirk in self.all_quirks:

@@ -67,6 +67,32 @@ def test_credentials_are_masked(client: FlaskClient, tenant: ScimTenant) -> None
     assert "Sup3r-Secret!" not in text
 
 
+def test_a_long_body_is_kept_to_its_limit_and_says_how_much_was_cut(build_app: Callable[..., Flask]) -> None:
+    client = build_app(EMULATOR_BODY_LOG_BYTES=200).test_client()
+    created = client.post("/_emulator/tenants", json={"vendor": "generic", "name": "acme"}).get_json()
+    acme = ScimTenant(client, created)
+    acme.create_user("alice", displayName="A" * 500)
+    (entry,) = entries(client)
+    for body in (entry["request"]["body"], entry["response"]["body"]):
+        assert isinstance(body, str)  # cut JSON is kept as text
+        kept, _, note = body.partition("... [")
+        assert len(kept) == 200
+        assert note.endswith(" more characters not kept]")
+        assert int(note.split()[0]) > 300
+
+
+def test_secrets_in_the_kept_part_of_a_long_body_are_masked(build_app: Callable[..., Flask]) -> None:
+    client = build_app(EMULATOR_BODY_LOG_BYTES=120).test_client()
+    created = client.post("/_emulator/tenants", json={"vendor": "generic", "name": "acme"}).get_json()
+    acme = ScimTenant(client, created)
+    # the password field lies inside the kept part and its value runs past it
+    acme.create_user("alice", password="Sup3r-Secret!" * 20, displayName="A" * 500)
+    (entry,) = entries(client)
+    body = entry["request"]["body"]
+    assert "Sup3r" not in client.get(JOURNAL).get_data(as_text=True)
+    assert '"password": "********"' in body
+
+
 def test_failures_are_recorded_with_their_error_bodies(client: FlaskClient, tenant: ScimTenant) -> None:
     tenant.create_user("alice")
     assert tenant.post("/Users", {"schemas": [USER], "userName": "alice"}).status_code == 409
