@@ -164,8 +164,9 @@ class VendorProfile:
                 problems.append(f"option {name!r} must be one of {list(quirk.choices)}")
         return problems
 
-    @property
+    @functools.cached_property
     def resource_types(self) -> tuple[ResourceType, ...]:
+        """Made once per profile: the same objects every request (caches key on them)."""
         types = [ResourceType("User", "/Users", self.user_schema, self.user_extensions, "User Account")]
         if self.group_schema is not None:
             types.append(ResourceType("Group", "/Groups", self.group_schema, (), "Group"))
