@@ -61,7 +61,7 @@ def request_writes() -> bool:
     """Whether the current transaction belongs to a request that may write.
 
     ``g.writes``, when set, decides (SCIM requests read first, then declare their write phase
-    with ``writing()``); otherwise any method but GET/HEAD/OPTIONS may write.
+    with ``write_phase()``); otherwise any method but GET/HEAD/OPTIONS may write.
     """
     if not has_request_context():
         return True
@@ -139,7 +139,7 @@ def tune_sqlite(engine: Engine) -> None:
     read request that must write (a credential's last use, a journal entry) does it in a
     transaction of its own: ``db.session.commit()`` first, then change and commit. Writing
     after reading in the same transaction of a GET is what fails; so a SCIM request declares
-    its write phase with ``writing()``, which ends its reads first.
+    its write phase with ``write_phase()``, which ends its reads first.
     """
 
     path = database_file(engine)
@@ -245,10 +245,16 @@ def mark_flush(session: Session, _context: Any, _instances: Any) -> None:
         connection.info[FLUSHING] = True
 
 
-def writing() -> None:
-    """Open a request's write phase: the next statement begins the one writer transaction (BEGIN
-    IMMEDIATE on SQLite) that the request commits. Reads a write depends on (the row a PATCH
-    changes) belong after this call.
+@contextlib.contextmanager
+def write_phase() -> Iterator[None]:
+    """A SCIM request's writes: one writer transaction (BEGIN IMMEDIATE on SQLite), committed as
+    the block ends and rolled back if it raises. Reads a write depends on (the row a PATCH
+    changes) belong inside the block; rendering the answer and journaling it come after.
+
+    So SQLite's write lock, which every worker's writers queue on, is held for the statements
+    and not for the Python around them (the answer's JSON, the journal entry's masking): held
+    that long, it made two workers take turns. The request's journal entry is written after
+    the commit, in a short transaction of its own; a failed write is journaled as failed.
 
     On SQLite the read transaction ends first, on the DBAPI connection (the session keeps what
     it loaded): a snapshot taken before another worker's commit cannot become a writer.
@@ -256,11 +262,13 @@ def writing() -> None:
     """
     g.writes = True
     connection = db.session.connection()
-    if connection.engine not in TUNED:
-        return
-    fairy = connection.connection
-    fairy.rollback()
-    fairy.info[PENDING_BEGIN] = True
+    if connection.engine in TUNED:
+        fairy = connection.connection
+        fairy.rollback()
+        fairy.info[PENDING_BEGIN] = True
+    yield  # an error propagates with g.writes set: the request is a failed write, rolled back
+    commit_request()
+    g.writes = False  # committed: what the request does next (render, journal) only reads
 
 
 @contextlib.contextmanager

@@ -1,8 +1,8 @@
 """The SCIM 2.0 surface of every tenant: thin views over operations, store and listing.
 
-A request reads first (tenant, credential) without the write lock; a view that writes opens
-its write phase with ``database.writing()`` and returns the answer rendered from the rows as
-written, which ``database.finish_request`` commits together with the request's journal entry.
+A request reads first (tenant, credential) without the write lock; a view that writes does it
+in ``database.write_phase()``, which commits as it ends, and then answers with the rows as
+written.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ ENDPOINTS = {"Users": "User", "Groups": "Group"}
 @bp.url_value_preprocessor
 def reads_first(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
     """A SCIM request reads (faults, tenant, credential) without the write lock; a view that writes
-    opens its write phase with ``database.writing()``. Runs before every before_request hook."""
+    writes in ``database.write_phase()``. Runs before every before_request hook."""
     g.writes = False
 
 
@@ -155,8 +155,8 @@ def search_resources(endpoint: str) -> Response:
 @bp.post("/<any(Users, Groups):endpoint>")
 def create_resource(endpoint: str) -> Response:
     store, body = store_for(endpoint), read_json()
-    database.writing()
-    row = operations.create(store, body)
+    with database.write_phase():
+        row = operations.create(store, body)
     return one(store, row, 201)
 
 
@@ -173,20 +173,20 @@ def get_resource(endpoint: str, scim_id: str) -> Response:
 @bp.put("/<any(Users, Groups):endpoint>/<scim_id>")
 def replace_resource(endpoint: str, scim_id: str) -> Response:
     store, body = store_for(endpoint), read_json()
-    database.writing()
-    row = store.get(scim_id)
-    precondition(row, request.headers.get("If-Match"))
-    operations.replace(store, row, body)
+    with database.write_phase():
+        row = store.get(scim_id)
+        precondition(row, request.headers.get("If-Match"))
+        operations.replace(store, row, body)
     return one(store, row)
 
 
 @bp.patch("/<any(Users, Groups):endpoint>/<scim_id>")
 def patch_resource(endpoint: str, scim_id: str) -> Response:
     store, body = store_for(endpoint), read_json()
-    database.writing()
-    row = store.get(scim_id)
-    precondition(row, request.headers.get("If-Match"))
-    operations.patch(store, row, body)
+    with database.write_phase():
+        row = store.get(scim_id)
+        precondition(row, request.headers.get("If-Match"))
+        operations.patch(store, row, body)
     if g.scope.quirk("patch_response") == "no_content" and not representation_asked():
         return Response(status=204, headers={"ETag": etag(row)})
     return one(store, row)
@@ -200,10 +200,10 @@ def representation_asked() -> bool:
 @bp.delete("/<any(Users, Groups):endpoint>/<scim_id>")
 def delete_resource(endpoint: str, scim_id: str) -> Response:
     store = store_for(endpoint)
-    database.writing()
-    row = store.get(scim_id)
-    precondition(row, request.headers.get("If-Match"))
-    operations.delete(store, row)
+    with database.write_phase():
+        row = store.get(scim_id)
+        precondition(row, request.headers.get("If-Match"))
+        operations.delete(store, row)
     return Response(status=204)
 
 
