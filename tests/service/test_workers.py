@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import threading
 import time
@@ -229,3 +230,31 @@ def test_fault_counters_are_exact_across_workers(database_url: str, serve: Calla
     assert shown["matched"] >= 15, shown  # the 5 let through by `after`, then the 10 it fired on
     status, listing = http_json("GET", f"{base}/Users?count=1", headers=headers)
     assert listing["totalResults"] == PARALLEL - 10
+
+
+def test_sqlite_checkpoints_happen_in_the_background(tmp_path: Any, serve: Callable[..., Server]) -> None:
+    """Commits leave the WAL to the workers' checkpointer thread, which copies it into the
+    database file by itself: the file read without its WAL soon holds what was written."""
+    import sqlite3
+
+    database = tmp_path / "emulator.db"
+    server = serve(f"sqlite:///{database}", workers=2)
+    tenant = create_tenant(server)
+    base, headers = scim(server, tenant)
+    for number in range(20):
+        status, _ = http_json("POST", f"{base}/Users", {"schemas": [USER], "userName": f"c{number}"}, headers)
+        assert status == 201
+
+    def in_file_alone() -> int:
+        # immutable=1 reads the database file as it is on disk: no WAL, no locks
+        with contextlib.closing(sqlite3.connect(f"file:{database}?immutable=1", uri=True)) as file_only:
+            try:
+                return int(file_only.execute("SELECT count(*) FROM resource").fetchone()[0])
+            except sqlite3.DatabaseError:
+                return 0  # the schema itself is still only in the WAL
+
+    deadline = time.monotonic() + 10
+    while in_file_alone() < 20 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    # 20 creates are far below SQLite's own 1,000-page checkpoint: only the checkpointer moved them
+    assert in_file_alone() == 20, server.log()
