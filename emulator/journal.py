@@ -113,7 +113,8 @@ def entry_of(tenant_id: int, response: Response) -> dict[str, Any]:
 
 
 def request_text(req: Request) -> str | None:
-    if not req.content_length and "HTTP_TRANSFER_ENCODING" not in req.environ:
+    environ = req.environ
+    if environ.get("CONTENT_LENGTH", "0") in ("", "0") and "HTTP_TRANSFER_ENCODING" not in environ:
         return None  # no body was sent (a GET, a DELETE): nothing to read
     if req.content_length and req.content_length > current_app.config["MAX_CONTENT_LENGTH"]:
         return None  # refused with 413 before being read
@@ -160,7 +161,7 @@ def masked_body(text: str | None, mimetype: str, limit: int) -> str | None:
     dropped = len(text) - limit
     if dropped > 0:
         text = text[:limit]
-    if not masked:  # form bodies, and URLs in any other text (the OAuth redirect's page carries ?code=)
+    if not masked and "=" in text:  # form bodies, and URLs in any other text (an OAuth redirect's ?code=)
         text = SECRET_PARAMETER.sub(lambda m: f"{m[1]}{m[2]}={MASK}", text)
     text = text.replace("\x00", "\\x00")
     return text + f"... [{dropped} more characters not kept]" if dropped > 0 else text
