@@ -86,25 +86,20 @@ def store_for(endpoint: str) -> Store:
     return Store(g.scope, resource_type, base_url())
 
 
-def one(store: Store, row: Any, status: int = 200) -> Response:
-    """A single resource, projected by the query's attributes, with its ETag and Location."""
-    resource = store.render([row], relations=wants_relations(store))[0]
-    resource = project(
-        resource,
-        store.resource_type,
-        parse_attribute_list(request.args.get("attributes")),
-        parse_attribute_list(request.args.get("excludedAttributes")),
-    )
-    headers = {"ETag": etag(row), "Location": store.location(row.scim_id)}
-    return scim_response(resource, status, headers)
+def one(store: Store, row: Any, status: int = 200, *, fresh: bool = False) -> Response:
+    """A single resource, projected by the query's attributes, with its ETag and Location.
 
-
-def wants_relations(store: Store) -> bool:
+    ``fresh``: just created, so a user is in no group yet (its groups are not looked up).
+    """
     query = ListRequest(
         attributes=parse_attribute_list(request.args.get("attributes")),
         excluded=parse_attribute_list(request.args.get("excludedAttributes")),
     )
-    return Lister(store, 0).wants_relations(query)
+    relations = Lister(store, 0).wants_relations(query) and not (fresh and store.resource_type.name == "User")
+    resource = store.render([row], relations=relations)[0]
+    resource = project(resource, store.resource_type, query.attributes or [], query.excluded or [])
+    headers = {"ETag": etag(row), "Location": store.location(row.scim_id)}
+    return scim_response(resource, status, headers)
 
 
 def list_request(source: dict[str, Any]) -> ListRequest:
@@ -157,7 +152,7 @@ def create_resource(endpoint: str) -> Response:
     store, body = store_for(endpoint), read_json()
     with database.write_phase():
         row = operations.create(store, body)
-    return one(store, row, 201)
+    return one(store, row, 201, fresh=True)
 
 
 @bp.get("/<any(Users, Groups):endpoint>/<scim_id>")
