@@ -95,18 +95,20 @@ def insert_entry(connection: Connection, entry: dict[str, Any], limit: int) -> N
 def entry_of(tenant_id: int, response: Response) -> dict[str, Any]:
     """The journal row of the current request and its response, masked and cut to size."""
     started = g.get("journal_started", time.perf_counter())
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]  (one proxy lookup)
     limit = current_app.config["EMULATOR_BODY_LOG_BYTES"]
+    sent, answered = request_text(req), response_text(response)
     return {
         "tenant_id": tenant_id,
         "at": utcnow(),
-        "method": request.method,
+        "method": req.method,
         # cut to the columns' sizes (PostgreSQL refuses longer values); NUL escaped (no text holds one)
-        "path": request.path.replace("\x00", "\\x00")[:2048],
-        "query": request.query_string.decode("latin-1").replace("\x00", "\\x00")[:4096],
-        "request_headers": masked_headers(request),
-        "request_body": masked_body(request_text(request), request.mimetype, limit),
+        "path": req.path.replace("\x00", "\\x00")[:2048],
+        "query": req.query_string.decode("latin-1").replace("\x00", "\\x00")[:4096],
+        "request_headers": masked_headers(req),
+        "request_body": None if sent is None else masked_body(sent, req.mimetype, limit),
         "status": response.status_code,
-        "response_body": masked_body(response_text(response), response.mimetype, limit),
+        "response_body": None if answered is None else masked_body(answered, response.mimetype, limit),
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
         "fault": g.get("fault_applied"),
     }

@@ -11,7 +11,6 @@ connection the session already holds, inside the session's transaction.
 
 from __future__ import annotations
 
-from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +46,7 @@ class Compiled:
     parameters_in_order: tuple[Parameter, ...]
     positional: bool
     results: tuple[Processor, ...]
-    row: type | None  # a named tuple of the selected columns
+    row: type | None  # a named tuple of the selected columns (else rows are plain tuples)
     returning: bool  # an INSERT that answers its primary key (PostgreSQL), else the cursor's lastrowid
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
@@ -64,8 +63,14 @@ class Compiled:
         return {p.name: value for p, value in zip(self.parameters_in_order, converted, strict=True)}
 
     def convert(self, raw: Sequence[Any]) -> Any:
-        values = [value if p is None else p(value) for p, value in zip(self.results, raw, strict=True)]
-        return self.row._make(values) if self.row is not None else tuple(values)
+        if any(self.results):
+            raw = [value if p is None else p(value) for p, value in zip(self.results, raw, strict=True)]
+        return self.row._make(raw) if self.row is not None else tuple(raw)
+
+    def convert_all(self, rows: list[Any]) -> list[Any]:
+        if self.row is None and not any(self.results):
+            return rows  # the DBAPI's tuples as they are (a big group's 10,000 members)
+        return [self.convert(row) for row in rows]
 
 
 class Prepared:
@@ -76,7 +81,7 @@ class Prepared:
     ) -> None:
         self.statement = statement
         self.keys = keys  # an INSERT's columns (else every column would be a parameter)
-        self.row = row  # a NamedTuple of the selected columns (one is made when None)
+        self.row = row  # a NamedTuple of the selected columns (plain tuples when None)
         self.compiled: dict[str, Compiled] = {}
 
     def compile(self, dialect: Dialect) -> Compiled:
@@ -94,7 +99,7 @@ class Prepared:
         columns = list(getattr(self.statement, "selected_columns", []))
         results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
         names = [c.key for c in columns]
-        row = self.row or (namedtuple("Row", names) if columns else None)  # type: ignore[misc]
+        row = self.row
         if row is not None and list(row._fields) != names:
             raise TypeError(f"{row.__name__} has fields {row._fields}, the statement selects {names}")
         returning = bool(getattr(compiled, "effective_returning", None))
@@ -138,7 +143,7 @@ class Prepared:
         compiled, cursor = self.cursor(connection, values)
         rows = cursor.fetchall()
         cursor.close()
-        return [compiled.convert(row) for row in rows]
+        return compiled.convert_all(rows)
 
     def first(self, connection: Connection, values: Mapping[str, Any]) -> Any:
         compiled, cursor = self.cursor(connection, values)
