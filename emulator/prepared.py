@@ -45,7 +45,7 @@ class Compiled:
     sql: str
     parameters_in_order: tuple[Parameter, ...]
     positional: bool
-    results: tuple[Processor, ...]
+    results: tuple[Processor, ...] | None  # None: no column needs converting
     row: type | None  # a named tuple of the selected columns (else rows are plain tuples)
     returning: bool  # an INSERT that answers its primary key (PostgreSQL), else the cursor's lastrowid
 
@@ -63,12 +63,12 @@ class Compiled:
         return {p.name: value for p, value in zip(self.parameters_in_order, converted, strict=True)}
 
     def convert(self, raw: Sequence[Any]) -> Any:
-        if any(self.results):
+        if self.results is not None:
             raw = [value if p is None else p(value) for p, value in zip(self.results, raw, strict=True)]
         return self.row._make(raw) if self.row is not None else tuple(raw)
 
     def convert_all(self, rows: list[Any]) -> list[Any]:
-        if self.row is None and not any(self.results):
+        if self.row is None and self.results is None:
             return rows  # the DBAPI's tuples as they are (a big group's 10,000 members)
         return [self.convert(row) for row in rows]
 
@@ -94,14 +94,15 @@ class Prepared:
             default = NO_DEFAULT if bind.required else bind.effective_value
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             by_name[name] = Parameter(name, bind.key, default, process)
-        names = compiled.positiontup if dialect.positional else list(by_name)
-        parameters = tuple(by_name[name] for name in names or [])
+        order = compiled.positiontup if dialect.positional else list(by_name)
+        parameters = tuple(by_name[name] for name in order or [])
         columns = list(getattr(self.statement, "selected_columns", []))
-        results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
-        names = [c.key for c in columns]
+        processors = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+        selected = [c.key for c in columns]
         row = self.row
-        if row is not None and list(row._fields) != names:
-            raise TypeError(f"{row.__name__} has fields {row._fields}, the statement selects {names}")
+        if row is not None and list(row._fields) != selected:
+            raise TypeError(f"{row.__name__} has fields {row._fields}, the statement selects {selected}")
+        results = processors if any(processors) else None
         returning = bool(getattr(compiled, "effective_returning", None))
         found = Compiled(compiled.string, parameters, dialect.positional, results, row, returning)
         self.compiled[dialect.name] = found
