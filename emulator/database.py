@@ -158,8 +158,8 @@ def tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         # checkpoints (each with two fsyncs) are CHECKPOINTER's, in the background; a commit takes
-        # one only if the WAL has grown this far regardless
-        cursor.execute(f"PRAGMA wal_autocheckpoint = {FALLBACK_CHECKPOINT_PAGES}")
+        # one only if the WAL has grown past 20,000 pages regardless (the checkpointer stopped)
+        cursor.execute("PRAGMA wal_autocheckpoint = 20000")
         cursor.close()
         if path:
             CHECKPOINTER.watch(path)
@@ -273,8 +273,6 @@ class Checkpointer:
                 connection.close()
 
 
-# a WAL this large is checkpointed by the commit that grows it past (the checkpointer has not run)
-FALLBACK_CHECKPOINT_PAGES = 20_000
 CHECKPOINTER = Checkpointer()
 
 
