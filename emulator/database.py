@@ -139,7 +139,7 @@ def tune_sqlite(engine: Engine) -> None:
     (``g.writes`` when set, else any method but GET/HEAD/OPTIONS), when the transaction is
     opened by a session flush, or when its first statement writes. So a
     read request that must write (a credential's last use, a journal entry) does it in a
-    transaction of its own: ``db.session.commit()`` first, then change and commit. Writing
+    transaction of its own (``write_alone``: the read transaction ends first). Writing
     after reading in the same transaction of a GET is what fails; so a SCIM request declares
     its write phase with ``write_phase()``, which ends its reads first.
     """

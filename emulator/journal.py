@@ -55,10 +55,10 @@ def start_clock() -> None:
 def record(response: Response) -> Response:
     """Journal the request if it reached a tenant (never the control plane or the dashboard).
 
-    A request that wrote and succeeded gets its entry in its own transaction, committed with
-    its changes (``database.finish_request`` commits after this hook); any other request is
-    rolled back first, then its entry is written in a short transaction of its own
-    (``database.write_alone``).
+    Most entries go in a short transaction of their own (``database.write_alone``): a read's,
+    a failed request's (rolled back first), and a SCIM write's, which committed as its write
+    phase ended. A write outside a SCIM write phase that succeeded (the OAuth endpoints') gets
+    its entry in its own transaction, committed with it by ``database.finish_request``.
     """
     key = request.environ.get(TENANT_KEY)
     if key is None or request.path.startswith("/_emulator") or not current_app.config["EMULATOR_JOURNAL"]:
