@@ -49,24 +49,19 @@ GET = select(Resource).where(
     Resource.resource_type == bindparam("resource_type"),
     Resource.scim_id == bindparam("scim_id"),
 )
-MEMBERS_OF = (
+MEMBERS = (
     select(Membership.group_pk, Resource.scim_id, Membership.display, Membership.ref, Membership.kind)
     .join(Resource, Resource.pk == Membership.member_pk)
-    .where(Membership.group_pk.in_(bindparam("pks", expanding=True)))
     .order_by(Membership.group_pk, Resource.pk)
 )
+MEMBERS_OF = MEMBERS.where(Membership.group_pk.in_(bindparam("pks", expanding=True)))
 RESOURCE_COLUMNS = (
     "tenant_id", "resource_type", "scim_id", "unique_key", "external_id", "data", "created_at",
     "updated_at", "version",
 )  # fmt: skip
 INSERT = Prepared(insert(Resource.__table__), RESOURCE_COLUMNS)
 # the members of one group: a group's answer, 10,000 rows for a big group (no SQLAlchemy row per member)
-MEMBERS_OF_ONE = Prepared(
-    select(Membership.group_pk, Resource.scim_id, Membership.display, Membership.ref, Membership.kind)
-    .join(Resource, Resource.pk == Membership.member_pk)
-    .where(Membership.group_pk == bindparam("pk"))
-    .order_by(Resource.pk)
-)
+MEMBERS_OF_ONE = Prepared(MEMBERS.where(Membership.group_pk == bindparam("pk")))
 INSERT_VALUE = Prepared(insert(ResourceValue.__table__), ("resource_pk", "tenant_id", "attribute", "value"))
 UPDATE = (
     update(Resource.__table__)
@@ -76,19 +71,14 @@ UPDATE = (
     )
 )
 DROP_VALUES = delete(ResourceValue).where(ResourceValue.resource_pk == bindparam("pk"))
-GROUPS_OF = (
+GROUPS = (
     select(Membership.member_pk, Resource.scim_id, Resource.data)
     .join(Resource, Resource.pk == Membership.group_pk)
-    .where(Membership.member_pk.in_(bindparam("pks", expanding=True)))
     .order_by(Resource.pk)
 )
+GROUPS_OF = GROUPS.where(Membership.member_pk.in_(bindparam("pks", expanding=True)))
 # the groups of one user: a match's answer, run on the DBAPI cursor
-GROUPS_OF_ONE = Prepared(
-    select(Membership.member_pk, Resource.scim_id, Resource.data)
-    .join(Resource, Resource.pk == Membership.group_pk)
-    .where(Membership.member_pk == bindparam("pk"))
-    .order_by(Resource.pk)
-)
+GROUPS_OF_ONE = Prepared(GROUPS.where(Membership.member_pk == bindparam("pk")))
 
 
 def stamp(value: Any) -> str:
