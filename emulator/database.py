@@ -202,15 +202,22 @@ class SQLiteTransactions:
         """Send the transaction's deferred BEGIN before its first statement."""
         if not held.pop(PENDING_BEGIN, False):
             return
-        writes = (
+        if (
             request_writes()
             or held.pop(FLUSHING, False)
             or statement.lstrip().upper().startswith(WRITE_STATEMENTS)
-        )
+        ):
+            self.begin_writer(held, cursor)
+        else:
+            cursor.execute("BEGIN")
+
+    def begin_writer(self, held: dict[str, Any], cursor: Any) -> None:
+        """Queue on the writer lock, then BEGIN IMMEDIATE."""
+        held.pop(PENDING_BEGIN, None)
         lock = self.writer_lock
-        if writes and lock is not None and not held.get(HOLDS_WRITER_LOCK) and lock.acquire():
+        if lock is not None and not held.get(HOLDS_WRITER_LOCK) and lock.acquire():
             held[HOLDS_WRITER_LOCK] = True
-        cursor.execute("BEGIN IMMEDIATE" if writes else "BEGIN")
+        cursor.execute("BEGIN IMMEDIATE")
 
     def release(self, held: dict[str, Any]) -> None:
         if held.pop(HOLDS_WRITER_LOCK, False):
@@ -289,8 +296,7 @@ def write_alone(connection: Connection, write: Callable[[Connection], None]) -> 
     fairy.rollback()
     transactions = TUNED.get(connection.engine)
     if transactions is not None:
-        fairy.info[PENDING_BEGIN] = True
-        transactions.begin_pending(fairy.info, fairy.cursor(), "INSERT")
+        transactions.begin_writer(fairy.info, fairy.cursor())
     try:
         write(connection)
         fairy.commit()

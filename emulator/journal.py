@@ -8,6 +8,7 @@ client saw. Credentials are masked in headers and bodies before anything is stor
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import re
 import time
@@ -59,22 +60,28 @@ def record(response: Response) -> Response:
     a failed request's (rolled back first), and a SCIM write's, which committed as its write
     phase ended. A write outside a SCIM write phase that succeeded (the OAuth endpoints') gets
     its entry in its own transaction, committed with it by ``database.finish_request``.
+
+    This runs on every tenant request, so the request, the app and ``g`` are looked up once
+    each (every look through a Flask proxy costs a context-variable lookup).
     """
-    key = request.environ.get(TENANT_KEY)
-    if key is None or request.path.startswith("/_emulator") or not current_app.config["EMULATOR_JOURNAL"]:
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]
+    key = req.environ.get(TENANT_KEY)
+    config = current_app.config
+    if key is None or not config["EMULATOR_JOURNAL"] or req.path.startswith("/_emulator"):
         return response
+    context = g._get_current_object()  # type: ignore[attr-defined]
     writes = database.request_writes()
     joins = writes and response.status_code < 400
     if writes and not joins:
         db.session.rollback()  # a failed write: the session forgets what it flushed
-    tenant_id = g.get("tenant_id")  # resolved by the SCIM views: no second tenant lookup
+    tenant_id = context.get("tenant_id")  # resolved by the SCIM views: no second tenant lookup
     if tenant_id is None:
         tenant = tenants.find(*key)
         if tenant is None:
             return response
         tenant_id = tenant.id
-    entry = entry_of(tenant_id, response)
-    limit = current_app.config["EMULATOR_JOURNAL_MAX"]
+    entry = entry_of(tenant_id, req, response, context, config["EMULATOR_BODY_LOG_BYTES"])
+    limit = config["EMULATOR_JOURNAL_MAX"]
     connection = db.session.connection()
     try:
         if joins:  # the request's transaction, committed by database.finish_request
@@ -92,11 +99,9 @@ def insert_entry(connection: Connection, entry: dict[str, Any], limit: int) -> N
     trim(entry["tenant_id"], limit, connection)
 
 
-def entry_of(tenant_id: int, response: Response) -> dict[str, Any]:
-    """The journal row of the current request and its response, masked and cut to size."""
-    started = g.get("journal_started", time.perf_counter())
-    req: Request = request._get_current_object()  # type: ignore[attr-defined]  (one proxy lookup)
-    limit = current_app.config["EMULATOR_BODY_LOG_BYTES"]
+def entry_of(tenant_id: int, req: Request, response: Response, context: Any, limit: int) -> dict[str, Any]:
+    """The journal row of a request and its response, masked and cut to ``limit`` characters."""
+    started = context.get("journal_started") or time.perf_counter()
     sent, answered = request_text(req), response_text(response)
     return {
         "tenant_id": tenant_id,
@@ -105,12 +110,12 @@ def entry_of(tenant_id: int, response: Response) -> dict[str, Any]:
         # cut to the columns' sizes (PostgreSQL refuses longer values); NUL escaped (no text holds one)
         "path": req.path.replace("\x00", "\\x00")[:2048],
         "query": req.query_string.decode("latin-1").replace("\x00", "\\x00")[:4096],
-        "request_headers": masked_headers(req),
+        "request_headers": masked_headers(req.environ),
         "request_body": None if sent is None else masked_body(sent, req.mimetype, limit),
         "status": response.status_code,
         "response_body": None if answered is None else masked_body(answered, response.mimetype, limit),
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-        "fault": g.get("fault_applied"),
+        "fault": context.get("fault_applied"),
     }
 
 
@@ -131,15 +136,41 @@ def response_text(response: Response) -> str | None:
     return raw.decode("utf-8", "replace") if raw else None
 
 
-def masked_headers(req: Request) -> dict[str, str]:
-    """Request headers with credentials masked; the scheme of an Authorization header stays."""
+def masked_headers(environ: dict[str, Any]) -> dict[str, str]:
+    """Request headers with credentials masked; the scheme of an Authorization header stays.
+
+    Read from the WSGI environ with werkzeug's names (``HTTP_X_API_KEY`` is ``X-Api-Key``), as
+    ``request.headers`` lists them. A client sends the same headers request after request, so
+    which environ keys are headers, and what each is called, is worked out once per set of keys.
+    """
     out = {}
-    for name, value in req.headers.items():
-        if name.lower() in SECRET_HEADERS:
+    for key, name, secret in headers_among(tuple(environ)):
+        value = environ[key]
+        if not value and key in BODY_HEADERS:
+            continue
+        if secret:
             scheme = value.split(" ", 1)[0] if " " in value else ""
             value = f"{scheme} {MASK}".strip()
         out[name] = value
     return out
+
+
+BODY_HEADERS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})  # CGI names: listed only when not empty
+
+
+@functools.lru_cache(maxsize=256)
+def headers_among(keys: tuple[str, ...]) -> tuple[tuple[str, str, bool], ...]:
+    """The environ keys that carry headers: each with its header's name, and whether it is secret."""
+    found = []
+    for key in keys:
+        if key.startswith("HTTP_") and key[5:] not in BODY_HEADERS:
+            name = key[5:].replace("_", "-").title()
+        elif key in BODY_HEADERS:
+            name = key.replace("_", "-").title()
+        else:
+            continue
+        found.append((key, name, name.lower() in SECRET_HEADERS))
+    return tuple(found)
 
 
 def masked_body(text: str | None, mimetype: str, limit: int) -> str | None:

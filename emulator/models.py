@@ -151,7 +151,8 @@ class JournalEntry(db.Model):
     status: Mapped[int]
     response_body: Mapped[str | None]
     duration_ms: Mapped[float]
-    fault: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # None is stored as NULL, not as the JSON text null (one serialisation less per request)
+    fault: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class FaultRule(db.Model):

@@ -11,6 +11,7 @@ connection the session already holds, inside the session's transaction.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,19 +49,32 @@ class Compiled:
     results: tuple[Processor, ...] | None  # None: no column needs converting
     row: type | None  # a named tuple of the selected columns (else rows are plain tuples)
     returning: bool  # an INSERT that answers its primary key (PostgreSQL), else the cursor's lastrowid
+    names: tuple[str, ...] = ()  # the parameters' names in the SQL, in order
+    # when every parameter is the caller's (no defaults): what takes them from the values as a
+    # tuple, and the positions whose type converts them
+    take: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
-        converted = []
-        for parameter in self.parameters_in_order:
-            value = (
-                values[parameter.key]
-                if parameter.default is NO_DEFAULT
-                else values.get(parameter.key, parameter.default)
-            )
-            converted.append(value if parameter.process is None else parameter.process(value))
+        if self.take is not None:  # every parameter is the caller's: taken in one C call
+            taken = self.take(values)
+            if not self.processed:
+                return taken if self.positional else dict(zip(self.names, taken, strict=True))
+            converted = list(taken)
+            for index, process in self.processed:
+                converted[index] = process(converted[index])
+        else:
+            converted = []
+            for parameter in self.parameters_in_order:
+                value = (
+                    values[parameter.key]
+                    if parameter.default is NO_DEFAULT
+                    else values.get(parameter.key, parameter.default)
+                )
+                converted.append(value if parameter.process is None else parameter.process(value))
         if self.positional:
-            return tuple(converted)
-        return {p.name: value for p, value in zip(self.parameters_in_order, converted, strict=True)}
+            return converted  # the DBAPI takes any sequence
+        return dict(zip(self.names, converted, strict=True))
 
     def convert(self, raw: Sequence[Any]) -> Any:
         if self.results is not None:
@@ -104,7 +118,14 @@ class Prepared:
             raise TypeError(f"{row.__name__} has fields {row._fields}, the statement selects {selected}")
         results = processors if any(processors) else None
         returning = bool(getattr(compiled, "effective_returning", None))
-        found = Compiled(compiled.string, parameters, dialect.positional, results, row, returning)
+        take = None
+        if len(parameters) > 1 and all(p.default is NO_DEFAULT for p in parameters):
+            take = operator.itemgetter(*(p.key for p in parameters))
+        processed = tuple((i, p.process) for i, p in enumerate(parameters) if p.process is not None)
+        found = Compiled(
+            compiled.string, parameters, dialect.positional, results, row, returning,
+            tuple(p.name for p in parameters), take, processed,
+        )  # fmt: skip
         self.compiled[dialect.name] = found
         return found
 
