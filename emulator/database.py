@@ -10,13 +10,11 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
 from sqlalchemy import Connection, Engine, event, text
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from .extensions import db
@@ -88,9 +86,8 @@ class WriterLock:
     COMMIT or ROLLBACK.
     """
 
-    def __init__(self, database: str) -> None:
-        self.database = database
-        self.path = f"{database}.writer-lock"
+    def __init__(self, path: str) -> None:
+        self.path = path
         self.pid = -1
         self.threads = threading.Lock()
         self.owner: int | None = None  # the thread holding it
@@ -151,13 +148,27 @@ def tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-        configure_sqlite(dbapi_connection, path)
+        dbapi_connection.isolation_level = None  # pysqlite must not BEGIN on its own
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        # a commit is in the WAL file before it is acknowledged, so it survives the process being
+        # killed (tests/service kill -9); only an OS crash may lose the last commits, which an
+        # emulator can afford for one fsync less per write
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        # checkpoints (each with two fsyncs) are CHECKPOINTER's, in the background; a commit takes
+        # one only if the WAL has grown past 20,000 pages regardless (the checkpointer stopped)
+        cursor.execute("PRAGMA wal_autocheckpoint = 20000")
+        cursor.close()
+        if path:
+            CHECKPOINTER.watch(path)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection) -> None:  # type: ignore[no-untyped-def]
         connection.info[PENDING_BEGIN] = True
 
-    transactions = SQLiteTransactions(WriterLock(path) if path else None)
+    transactions = SQLiteTransactions(WriterLock(f"{path}.writer-lock") if path else None)
     TUNED[engine] = transactions
 
     @event.listens_for(engine, "before_cursor_execute")
@@ -179,25 +190,6 @@ def tune_sqlite(engine: Engine) -> None:
             transactions.release(record.info)
 
 
-def configure_sqlite(dbapi_connection: sqlite3.Connection, path: str | None) -> None:
-    """Every connection to a database: WAL, a busy timeout, foreign keys, checkpoints in the background."""
-    dbapi_connection.isolation_level = None  # pysqlite must not BEGIN on its own
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout = 30000")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    # a commit is in the WAL file before it is acknowledged, so it survives the process being
-    # killed (tests/service kill -9); only an OS crash may lose the last commits, which an
-    # emulator can afford for one fsync less per write
-    cursor.execute("PRAGMA synchronous = NORMAL")
-    cursor.execute("PRAGMA foreign_keys = ON")
-    # checkpoints (each with two fsyncs) are CHECKPOINTER's, in the background; a commit takes
-    # one only if the WAL has grown past 20,000 pages regardless (the checkpointer stopped)
-    cursor.execute("PRAGMA wal_autocheckpoint = 20000")
-    cursor.close()
-    if path:
-        CHECKPOINTER.watch(path)
-
-
 class SQLiteTransactions:
     """A tuned SQLite engine's deferred BEGIN and its writer lock, for SQLAlchemy's events and for
     statements run on the DBAPI cursor alike. ``held`` is the pooled DBAPI connection's info,
@@ -205,7 +197,6 @@ class SQLiteTransactions:
 
     def __init__(self, writer_lock: WriterLock | None) -> None:
         self.writer_lock = writer_lock
-        self.aside: Aside | None = Aside(writer_lock.database) if writer_lock is not None else None
 
     def begin_pending(self, held: dict[str, Any], cursor: Any, statement: str) -> None:
         """Send the transaction's deferred BEGIN before its first statement."""
@@ -231,50 +222,6 @@ class SQLiteTransactions:
     def release(self, held: dict[str, Any]) -> None:
         if held.pop(HOLDS_WRITER_LOCK, False):
             self.writer_lock.release()  # type: ignore[union-attr]
-
-
-@dataclass(frozen=True)
-class AsideConnection:
-    """What a ``Prepared`` statement runs on: here a process's own DBAPI connection, not a session's."""
-
-    dialect: Dialect
-    connection: OwnConnection  # a worker thread's own, kept for its life
-    engine: Engine
-
-
-class Aside:
-    """Each worker thread's own connection to a SQLite file, for the short writes that are not a
-    request's own (its journal entry, a credential's last use).
-
-    Written on the connection the request read on, such a write costs more: every commit by
-    another worker discards a connection's page cache, and the request's reads then the
-    journal's insert each load their pages again. On a connection that only ever writes the
-    journal's end, the pages the insert needs are all it keeps. Measured with callgrind, two
-    processes journaling matches at once: the journal's cost per request fell from about
-    500k to about 350k instructions.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.threads = threading.local()  # a thread's (process id, connection)
-
-    def connection(self, engine: Engine) -> AsideConnection:
-        held = getattr(self.threads, "held", None)
-        if held is None or held[0] != os.getpid():  # first use by this thread, or a forked child
-            # not the pool's: a gthread worker's threads would each hold two of its fifteen
-            dbapi_connection = sqlite3.connect(self.path, check_same_thread=False, factory=OwnConnection)
-            configure_sqlite(dbapi_connection, self.path)
-            held = (os.getpid(), AsideConnection(engine.dialect, dbapi_connection, engine))
-            self.threads.held = held
-        return held[1]
-
-
-class OwnConnection(sqlite3.Connection):
-    """A DBAPI connection with the ``info`` dict of the pool's proxies (where the writer lock is noted)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.info: dict[str, Any] = {}
 
 
 class Checkpointer:
@@ -336,7 +283,7 @@ class Checkpointer:
 CHECKPOINTER = Checkpointer()
 
 
-def write_alone(connection: Connection, write: Callable[[Connection | AsideConnection], None]) -> None:
+def write_alone(connection: Connection, write: Callable[[Connection], None]) -> None:
     """Run ``write`` in a short transaction of its own on the DBAPI connection the session holds.
 
     What the request did there is rolled back first: a read wrote nothing, and a failed
@@ -345,22 +292,13 @@ def write_alone(connection: Connection, write: Callable[[Connection | AsideConne
     of the session's rollback and a new session transaction; the session's own rollback at
     teardown then finds nothing left to end.
     """
-    transactions = TUNED.get(connection.engine)
     fairy = connection.connection  # the pool's proxy of the DBAPI connection
-    target: Connection | AsideConnection = connection
-    aside = (
-        transactions is not None and transactions.aside is not None and not fairy.info.get(HOLDS_WRITER_LOCK)
-    )
-    # ended even when the write goes aside: a commit while this process holds an open snapshot
-    # on another connection cost about 100 µs more CPU per journaled match (/proc ticks under wrk)
     fairy.rollback()
-    if aside:
-        target = transactions.aside.connection(connection.engine)  # type: ignore[union-attr]
-        fairy = target.connection
+    transactions = TUNED.get(connection.engine)
     if transactions is not None:
         transactions.begin_writer(fairy.info, fairy.cursor())
     try:
-        write(target)
+        write(connection)
         fairy.commit()
     except BaseException:
         fairy.rollback()

@@ -16,11 +16,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, Request, Response, current_app, g, request
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from . import database, tenants
-from .database import AsideConnection
 from .errors import ScimError, bad_request
 from .extensions import db
 from .models import JournalEntry, Tenant, utcnow
@@ -94,7 +93,7 @@ def record(response: Response) -> Response:
     return response
 
 
-def insert_entry(connection: Connection | AsideConnection, entry: dict[str, Any], limit: int) -> None:
+def insert_entry(connection: Connection, entry: dict[str, Any], limit: int) -> None:
     """Insert the entry and keep the tenant's journal bounded."""
     JOURNAL_INSERT.execute(connection, entry)
     trim(entry["tenant_id"], limit, connection)
@@ -221,23 +220,9 @@ def mask_json(value: Any) -> Any:
     return value
 
 
-# the id at a given depth of a tenant's journal, newest first
-ENTRY_AT_DEPTH = Prepared(
-    select(JournalEntry.id)
-    .where(JournalEntry.tenant_id == bindparam("tenant_id"))
-    .order_by(JournalEntry.id.desc())
-    .limit(1)
-    .offset(bindparam("depth"))
-)
-DROP_UP_TO = Prepared(
-    delete(JournalEntry.__table__).where(
-        JournalEntry.tenant_id == bindparam("tenant_id"), JournalEntry.id <= bindparam("cutoff")
-    )
-)
-COUNT_DROPPED = Prepared(
-    update(Tenant.__table__)
-    .where(Tenant.id == bindparam("tenant_id"))
-    .values(journal_dropped=Tenant.journal_dropped + bindparam("dropped"))
+# the id at a given depth of a tenant's journal, newest first (built once: this runs on every request)
+ENTRY_AT_DEPTH = text(
+    "SELECT id FROM journal_entry WHERE tenant_id = :tenant_id ORDER BY id DESC LIMIT 1 OFFSET :depth"
 )
 
 
@@ -246,7 +231,7 @@ TRIM_EVERY = 64
 written_since_trim: dict[int, int] = {}  # tenant id -> entries this worker wrote since it last looked
 
 
-def trim(tenant_id: int, limit: int, connection: Connection | AsideConnection) -> None:
+def trim(tenant_id: int, limit: int, connection: Connection) -> None:
     """Keep the newest ``limit`` entries; counted trims say how many were dropped.
 
     Trimming runs when a tenant is a tenth over its bound, so its cost is spread thin; each
@@ -259,12 +244,22 @@ def trim(tenant_id: int, limit: int, connection: Connection | AsideConnection) -
         written_since_trim[tenant_id] = written
         return
     written_since_trim[tenant_id] = 0
-    over = ENTRY_AT_DEPTH.first(connection, {"tenant_id": tenant_id, "depth": limit + max(limit // 10, 1)})
+    over = connection.execute(
+        ENTRY_AT_DEPTH, {"tenant_id": tenant_id, "depth": limit + max(limit // 10, 1)}
+    ).scalar_one_or_none()
     if over is None:
         return
-    (cutoff,) = ENTRY_AT_DEPTH.first(connection, {"tenant_id": tenant_id, "depth": limit})
-    dropped = DROP_UP_TO.execute(connection, {"tenant_id": tenant_id, "cutoff": cutoff})
-    COUNT_DROPPED.execute(connection, {"tenant_id": tenant_id, "dropped": dropped})
+    cutoff = connection.execute(ENTRY_AT_DEPTH, {"tenant_id": tenant_id, "depth": limit}).scalar_one()
+    entries = JournalEntry.__table__
+    dropped = connection.execute(
+        delete(entries).where(entries.c.tenant_id == tenant_id, entries.c.id <= cutoff)
+    ).rowcount
+    tenant = Tenant.__table__
+    connection.execute(
+        update(tenant)
+        .where(tenant.c.id == tenant_id)
+        .values(journal_dropped=tenant.c.journal_dropped + dropped)
+    )
 
 
 # -- reading ----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
-from .database import TUNED, AsideConnection
+from .database import TUNED
 
 Processor = Callable[[Any], Any] | None
 
@@ -129,9 +129,7 @@ class Prepared:
         self.compiled[dialect.name] = found
         return found
 
-    def cursor(
-        self, connection: Connection | AsideConnection, values: Mapping[str, Any]
-    ) -> tuple[Compiled, Any]:
+    def cursor(self, connection: Connection, values: Mapping[str, Any]) -> tuple[Compiled, Any]:
         compiled = self.compile(connection.dialect)
         fairy = connection.connection  # the pool's proxy of the DBAPI connection
         cursor = fairy.cursor()
@@ -149,27 +147,27 @@ class Prepared:
             ) from error
         return compiled, cursor
 
-    def execute(self, connection: Connection | AsideConnection, values: Mapping[str, Any]) -> int:
+    def execute(self, connection: Connection, values: Mapping[str, Any]) -> int:
         """Run a write; the number of rows it changed."""
         _, cursor = self.cursor(connection, values)
         count = int(cursor.rowcount)
         cursor.close()
         return count
 
-    def insert(self, connection: Connection | AsideConnection, values: Mapping[str, Any]) -> int:
+    def insert(self, connection: Connection, values: Mapping[str, Any]) -> int:
         """Run an INSERT; the primary key of the row it added."""
         compiled, cursor = self.cursor(connection, values)
         key = cursor.fetchone()[0] if compiled.returning else cursor.lastrowid
         cursor.close()
         return int(key)
 
-    def all(self, connection: Connection | AsideConnection, values: Mapping[str, Any]) -> list[Any]:
+    def all(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
         compiled, cursor = self.cursor(connection, values)
         rows = cursor.fetchall()
         cursor.close()
         return compiled.convert_all(rows)
 
-    def first(self, connection: Connection | AsideConnection, values: Mapping[str, Any]) -> Any:
+    def first(self, connection: Connection, values: Mapping[str, Any]) -> Any:
         compiled, cursor = self.cursor(connection, values)
         row = cursor.fetchone()
         cursor.close()
