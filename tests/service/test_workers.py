@@ -262,8 +262,7 @@ def test_sqlite_checkpoints_happen_in_the_background(tmp_path: Any, serve: Calla
 
 def test_every_parallel_request_is_journaled_once(database_url: str, serve: Callable[..., Server]) -> None:
     """64 clients at once over 4 workers of 8 threads, reads and writes mixed: every request is
-    answered and journaled exactly once (on SQLite each worker thread writes its entries on a
-    connection of its own)."""
+    answered and journaled exactly once."""
     server = serve(database_url, workers=4)
     tenant = create_tenant(server)
     base, headers = scim(server, tenant)
