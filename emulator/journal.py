@@ -1,8 +1,10 @@
 """The request journal: every request a tenant receives, bounded per tenant, queryable and verifiable.
 
-Written once per request after the response is built, in a transaction of its own (after
-rolling back whatever a failed request left pending), so it records exactly what the
-client saw. Credentials are masked in headers and bodies before anything is stored.
+An entry is made once per request after the response is built, so it records exactly what
+the client saw; credentials are masked in headers and bodies before anything is stored. On a
+SQLite file it is written with the process's next batch (``journal_writer``), and every
+reader calls ``settle()`` first; elsewhere it is written with its request. Entries are listed
+in the order they were answered (``at``); ids increase in the order they were written.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from flask import Flask, Request, Response, current_app, g, request
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from . import database, tenants
+from . import database, journal_writer, tenants
 from .errors import ScimError, bad_request
 from .extensions import db
 from .models import JournalEntry, Tenant, utcnow
@@ -44,9 +46,25 @@ JOURNAL_INSERT = Prepared(insert(JournalEntry.__table__), ENTRY_COLUMNS)
 
 
 def init_app(app: Flask) -> None:
-    """Time every request and journal those addressed to a tenant."""
+    """Time every request and journal those addressed to a tenant; batch the writes on a SQLite file."""
     app.before_request(start_clock)
     app.after_request(record)
+    interval = app.config["EMULATOR_JOURNAL_FLUSH_MS"] / 1000
+    with app.app_context():
+        engine = db.engine
+    path = database.database_file(engine) if engine.dialect.name == "sqlite" else None
+    if path and interval > 0:
+        app.extensions[WRITER] = journal_writer.Writer(engine, path, interval, write_batch)
+
+
+WRITER = "emulator.journal_writer"
+
+
+def settle() -> None:
+    """Before a read of the journal: wait until every request answered so far is in it."""
+    writer = current_app.extensions.get(WRITER)
+    if writer is not None:
+        writer.settle()
 
 
 def start_clock() -> None:
@@ -82,6 +100,10 @@ def record(response: Response) -> Response:
         tenant_id = tenant.id
     entry = entry_of(tenant_id, req, response, context, config["EMULATOR_BODY_LOG_BYTES"])
     limit = config["EMULATOR_JOURNAL_MAX"]
+    writer = None if joins else current_app.extensions.get(WRITER)
+    if writer is not None:
+        writer.append(entry, limit)
+        return response
     connection = db.session.connection()
     try:
         if joins:  # the request's transaction, committed by database.finish_request
@@ -97,6 +119,17 @@ def insert_entry(connection: Connection, entry: dict[str, Any], limit: int) -> N
     """Insert the entry and keep the tenant's journal bounded."""
     JOURNAL_INSERT.execute(connection, entry)
     trim(entry["tenant_id"], limit, connection)
+
+
+def write_batch(connection: Connection, batch: list[journal_writer.Entry]) -> None:
+    """A process's batch of entries, in a writer transaction; a tenant deleted meanwhile loses its own."""
+    tenant = Tenant.__table__
+    wanted = {entry["tenant_id"] for entry, _ in batch}
+    alive = set(connection.execute(select(tenant.c.id).where(tenant.c.id.in_(wanted))).scalars())
+    kept = [(entry, limit) for entry, limit in batch if entry["tenant_id"] in alive]
+    JOURNAL_INSERT.execute_many(connection, [entry for entry, _ in kept])
+    for entry, limit in kept:
+        trim(entry["tenant_id"], limit, connection)
 
 
 def entry_of(tenant_id: int, req: Request, response: Response, context: Any, limit: int) -> dict[str, Any]:
@@ -220,9 +253,9 @@ def mask_json(value: Any) -> Any:
     return value
 
 
-# the id at a given depth of a tenant's journal, newest first (built once: this runs on every request)
+# the entry at a given depth of a tenant's journal, newest first (built once: this runs on every request)
 ENTRY_AT_DEPTH = text(
-    "SELECT id FROM journal_entry WHERE tenant_id = :tenant_id ORDER BY id DESC LIMIT 1 OFFSET :depth"
+    "SELECT id FROM journal_entry WHERE tenant_id = :tenant_id ORDER BY at DESC, id DESC LIMIT 1 OFFSET :depth"
 )
 
 
@@ -249,11 +282,14 @@ def trim(tenant_id: int, limit: int, connection: Connection) -> None:
     ).scalar_one_or_none()
     if over is None:
         return
-    cutoff = connection.execute(ENTRY_AT_DEPTH, {"tenant_id": tenant_id, "depth": limit}).scalar_one()
     entries = JournalEntry.__table__
-    dropped = connection.execute(
-        delete(entries).where(entries.c.tenant_id == tenant_id, entries.c.id <= cutoff)
-    ).rowcount
+    older = (
+        select(entries.c.id)
+        .where(entries.c.tenant_id == tenant_id)
+        .order_by(entries.c.at.desc(), entries.c.id.desc())
+        .offset(limit)
+    )
+    dropped = connection.execute(delete(entries).where(entries.c.id.in_(older))).rowcount
     tenant = Tenant.__table__
     connection.execute(
         update(tenant)
@@ -263,6 +299,9 @@ def trim(tenant_id: int, limit: int, connection: Connection) -> None:
 
 
 # -- reading ----------------------------------------------------------------------------------
+
+# the order requests were answered in; two processes' batches may be written in another
+NEWEST_FIRST = (JournalEntry.at.desc(), JournalEntry.id.desc())
 
 
 def path_pattern(pattern: str) -> str:
@@ -304,8 +343,8 @@ def entries(
     limit: int | None = None,
     after: int | None = None,
 ) -> list[JournalEntry]:
-    """Entries newest first, filtered; ``after`` keeps those newer than an entry id (for following)."""
-    query = select(JournalEntry).where(JournalEntry.tenant_id == tenant.id).order_by(JournalEntry.id.desc())
+    """Entries newest first, filtered; ``after`` keeps those written after an entry id (for following)."""
+    query = select(JournalEntry).where(JournalEntry.tenant_id == tenant.id).order_by(*NEWEST_FIRST)
     if after is not None:
         query = query.where(JournalEntry.id > after)
     if method:
@@ -438,11 +477,16 @@ STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
 
 
 def newest(tenant: Tenant, after_id: int | None = None, limit: int = 50) -> list[JournalEntry]:
-    """The newest entries, newest first, optionally only those after ``after_id``: one indexed query."""
+    """The newest entries, newest first, optionally only those written after ``after_id``: one indexed query."""
     query = select(JournalEntry).where(JournalEntry.tenant_id == tenant.id)
     if after_id is not None:
         query = query.where(JournalEntry.id > after_id)
-    return list(db.session.execute(query.order_by(JournalEntry.id.desc()).limit(limit)).scalars())
+    return list(db.session.execute(query.order_by(*NEWEST_FIRST).limit(limit)).scalars())
+
+
+def last_written(entries: list[JournalEntry]) -> int | None:
+    """The id to follow from: the highest (ids increase as entries are written, not as answered)."""
+    return max((e.id for e in entries), default=None)
 
 
 def entry(tenant: Tenant, entry_id: int) -> JournalEntry:
