@@ -253,17 +253,21 @@ class Checkpointer:
     def run(self) -> None:
         while True:
             time.sleep(self.INTERVAL)
-            for path, checkpointed in list(self.seen.items()):
+            with self.guard:  # watch() adds files from other threads
+                files = list(self.seen.items())
+            for path, checkpointed in files:
                 try:
                     changed = os.stat(f"{path}-wal").st_mtime
                 except OSError:  # no WAL (yet), or the database is gone (a test's temporary one)
                     if not os.path.exists(path):
-                        self.seen.pop(path, None)
+                        with self.guard:
+                            self.seen.pop(path, None)
                     continue
                 if changed != checkpointed:
                     with contextlib.suppress(OSError, sqlite3.Error):
                         self.checkpoint(path)
-                    self.seen[path] = changed
+                    with self.guard:
+                        self.seen[path] = changed
 
     @staticmethod
     def checkpoint(path: str) -> None:

@@ -177,22 +177,31 @@ class Flusher:
 
     def run(self) -> None:
         while True:
-            now = time.monotonic()
-            pending = [w for w in list(self.writers) if w.pid == os.getpid() and w.entries]
-            due = [w for w in pending if w.due <= now]
-            for writer in due:
-                writer.flush()
-            if due:
-                continue
-            # asleep until the next batch is due, or a first entry arrives (wake)
+            try:
+                self.write_due()
+            except Exception:  # the thread must live on: readers wait for what it holds
+                log.exception("the journal flusher failed; it goes on")
+                time.sleep(0.1)
+
+    def write_due(self) -> None:
+        """Write the batches that are due; then sleep until the next is, or a first entry arrives."""
+        now = time.monotonic()
+        pending = [w for w in self.writers_here() if w.entries]
+        due = [w for w in pending if w.due <= now]
+        for writer in due:
+            writer.flush()
+        if not due:
             self.wake.wait(min(w.due for w in pending) - now if pending else None)
             self.wake.clear()
 
+    def writers_here(self) -> list[Writer]:
+        with self.guard:
+            return [w for w in self.writers if w.pid == os.getpid()]
+
     def flush_all(self) -> None:
         """At exit: write what this process still holds."""
-        for writer in list(self.writers):
-            if writer.pid == os.getpid():
-                writer.flush()
+        for writer in self.writers_here():
+            writer.flush()
 
 
 FLUSHER = Flusher()
