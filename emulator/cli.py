@@ -330,7 +330,6 @@ def show_tenant(tenant: tuple[str, str], as_json: bool) -> None:
 @click.option("-y", "--yes", is_flag=True, help="do not ask")
 def delete_tenant(tenant: tuple[str, str], yes: bool) -> None:
     """Delete a tenant with its users, groups, credentials and journal."""
-    journal.settle()  # no entry of its requests is written after it is gone
     found = tenant_of(tenant)
     if not yes:
         click.confirm(f"Delete {found.key} and everything it holds?", abort=True)
@@ -343,7 +342,6 @@ def delete_tenant(tenant: tuple[str, str], yes: bool) -> None:
 @json_option
 def reset_tenant(tenant: tuple[str, str], as_json: bool) -> None:
     """Empty a tenant's users, groups and journal; keep its credentials."""
-    journal.settle()  # no entry of a request answered before the reset is written after it
     found = tenant_of(tenant)
     tenants.reset(found)
     body = tenants.describe(found, base_url())
@@ -543,7 +541,6 @@ def tail_journal(
     as_json: bool,
 ) -> None:
     """The newest entries, oldest first as in tail; --json: the API's page, newest first."""
-    journal.settle()
     found = tenant_of(tenant)
     filters = {"method": method, "path": path, "status": status, "since": since}
     newest = journal.entries(found, limit=lines, **filters)
@@ -557,7 +554,7 @@ def tail_journal(
             f"(journal trimmed: {bound['dropped']} oldest entries dropped; it keeps {bound['max_entries']})"
         )
     if follow:
-        follow_journal(found, journal.last_written(newest) or 0, filters, interval, as_json)
+        follow_journal(found, newest[0].id if newest else 0, filters, interval, as_json)
 
 
 def show_entries(entries: list[dict[str, Any]], as_json: bool, header: bool) -> None:
@@ -581,10 +578,9 @@ def follow_journal(
         while True:
             time.sleep(interval)
             db.session.rollback()  # a fresh snapshot: other workers write the journal
-            journal.settle()
             fresh = journal.entries(tenant, after=last, **filters)
             if fresh:
-                last = journal.last_written(fresh) or last
+                last = fresh[0].id
                 show_entries([journal.as_json(e) for e in reversed(fresh)], as_json, header=False)
     except KeyboardInterrupt:
         pass
@@ -594,7 +590,6 @@ def follow_journal(
 @tenant_argument
 def clear_journal(tenant: tuple[str, str]) -> None:
     """Empty a tenant's journal."""
-    journal.settle()
     found = tenant_of(tenant)
     journal.clear(found)
     click.echo(f"cleared the journal of {found.key}")

@@ -253,7 +253,7 @@ class Checkpointer:
     def run(self) -> None:
         while True:
             time.sleep(self.INTERVAL)
-            with self.guard:  # watch() adds files from other threads
+            with self.guard:  # watch() adds files from other threads (a bare copy raised here once)
                 files = list(self.seen.items())
             for path, checkpointed in files:
                 try:
@@ -287,15 +287,6 @@ class Checkpointer:
 CHECKPOINTER = Checkpointer()
 
 
-def begin_writer(connection: Connection) -> None:
-    """Begin the connection's transaction now, as a writer (on a tuned SQLite engine: queued on
-    the writer lock, then BEGIN IMMEDIATE), whatever its first statement and its request."""
-    fairy = connection.connection
-    transactions = TUNED.get(connection.engine)
-    if transactions is not None:
-        transactions.begin_writer(fairy.info, fairy.cursor())
-
-
 def write_alone(connection: Connection, write: Callable[[Connection], None]) -> None:
     """Run ``write`` in a short transaction of its own on the DBAPI connection the session holds.
 
@@ -307,8 +298,9 @@ def write_alone(connection: Connection, write: Callable[[Connection], None]) -> 
     """
     fairy = connection.connection  # the pool's proxy of the DBAPI connection
     fairy.rollback()
-    begin_writer(connection)
     transactions = TUNED.get(connection.engine)
+    if transactions is not None:
+        transactions.begin_writer(fairy.info, fairy.cursor())
     try:
         write(connection)
         fairy.commit()

@@ -1,10 +1,8 @@
 """The request journal: every request a tenant receives, bounded per tenant, queryable and verifiable.
 
-An entry is made once per request after the response is built, so it records exactly what
-the client saw; credentials are masked in headers and bodies before anything is stored. On a
-SQLite file it is written with the process's next batch (``journal_writer``), and every
-reader calls ``settle()`` first; elsewhere it is written with its request. Entries are listed
-in the order they were answered (``at``); ids increase in the order they were written.
+Written once per request after the response is built, in a transaction of its own (after
+rolling back whatever a failed request left pending), so it records exactly what the
+client saw. Credentials are masked in headers and bodies before anything is stored.
 """
 
 from __future__ import annotations
@@ -14,7 +12,6 @@ import functools
 import json
 import re
 import time
-from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +19,7 @@ from flask import Flask, Request, Response, current_app, g, request
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from . import database, journal_writer, tenants
+from . import database, tenants
 from .errors import ScimError, bad_request
 from .extensions import db
 from .models import JournalEntry, Tenant, utcnow
@@ -48,25 +45,9 @@ JOURNAL_INSERT = Prepared(insert(JournalEntry.__table__), ENTRY_COLUMNS)
 
 
 def init_app(app: Flask) -> None:
-    """Time every request and journal those addressed to a tenant; batch the writes on a SQLite file."""
+    """Time every request and journal those addressed to a tenant."""
     app.before_request(start_clock)
     app.after_request(record)
-    interval = app.config["EMULATOR_JOURNAL_FLUSH_MS"] / 1000
-    with app.app_context():
-        engine = db.engine
-    path = database.database_file(engine) if engine.dialect.name == "sqlite" else None
-    if path and interval > 0:
-        app.extensions[WRITER] = journal_writer.Writer(engine, path, interval, write_batch)
-
-
-WRITER = "emulator.journal_writer"
-
-
-def settle() -> None:
-    """Before a read of the journal: wait until every request answered so far is in it."""
-    writer = current_app.extensions.get(WRITER)
-    if writer is not None:
-        writer.settle()
 
 
 def start_clock() -> None:
@@ -76,19 +57,17 @@ def start_clock() -> None:
 def record(response: Response) -> Response:
     """Journal the request if it reached a tenant (never the control plane or the dashboard).
 
-    On a SQLite file the entry goes to the process's next batch (``journal_writer``); elsewhere
-    into a short transaction of its own (``database.write_alone``). Either way a failed
-    request's half-work is rolled back first, and a SCIM write has committed as its write phase
-    ended. A write outside a SCIM write phase that succeeded (the OAuth endpoints') gets its
-    entry in its own transaction, committed with it by ``database.finish_request``.
+    Most entries go in a short transaction of their own (``database.write_alone``): a read's,
+    a failed request's (rolled back first), and a SCIM write's, which committed as its write
+    phase ended. A write outside a SCIM write phase that succeeded (the OAuth endpoints') gets
+    its entry in its own transaction, committed with it by ``database.finish_request``.
 
     This runs on every tenant request, so the request, the app and ``g`` are looked up once
     each (every look through a Flask proxy costs a context-variable lookup).
     """
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     key = req.environ.get(TENANT_KEY)
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    config = app.config
+    config = current_app.config
     if key is None or not config["EMULATOR_JOURNAL"] or req.path.startswith("/_emulator"):
         return response
     context = g._get_current_object()  # type: ignore[attr-defined]
@@ -104,10 +83,6 @@ def record(response: Response) -> Response:
         tenant_id = tenant.id
     entry = entry_of(tenant_id, req, response, context, config["EMULATOR_BODY_LOG_BYTES"])
     limit = config["EMULATOR_JOURNAL_MAX"]
-    writer = None if joins else app.extensions.get(WRITER)
-    if writer is not None:
-        writer.append(entry, limit)
-        return response
     connection = db.session.connection()
     try:
         if joins:  # the request's transaction, committed by database.finish_request
@@ -123,18 +98,6 @@ def insert_entry(connection: Connection, entry: dict[str, Any], limit: int) -> N
     """Insert the entry and keep the tenant's journal bounded."""
     JOURNAL_INSERT.execute(connection, entry)
     trim(entry["tenant_id"], limit, connection)
-
-
-def write_batch(connection: Connection, batch: list[journal_writer.Entry]) -> None:
-    """A process's batch of entries, in a writer transaction; a tenant deleted meanwhile loses its own."""
-    tenant = Tenant.__table__
-    wanted = {entry["tenant_id"] for entry, _ in batch}
-    alive = set(connection.execute(select(tenant.c.id).where(tenant.c.id.in_(wanted))).scalars())
-    rows = [entry for entry, _ in batch if entry["tenant_id"] in alive]
-    JOURNAL_INSERT.execute_many(connection, rows)
-    bounds = {entry["tenant_id"]: limit for entry, limit in batch if entry["tenant_id"] in alive}
-    for tenant_id, written in Counter(entry["tenant_id"] for entry in rows).items():
-        trim(tenant_id, bounds[tenant_id], connection, written)
 
 
 def entry_of(tenant_id: int, req: Request, response: Response, context: Any, limit: int) -> dict[str, Any]:
@@ -243,7 +206,7 @@ def may_hold_secret(text: str) -> bool:
 
     Most bodies (SCIM resources, list responses) have neither and are stored without being
     parsed and written again. The case-blind expression runs only on a text whose case-folded
-    form holds one of the names in quotes (three times quicker on a body without one).
+    form holds one of the names in quotes (a third of its cost on a body without one).
     """
     if "\\u" in text:
         return True
@@ -261,9 +224,9 @@ def mask_json(value: Any) -> Any:
     return value
 
 
-# the entry at a given depth of a tenant's journal, newest first (built once: this runs on every request)
+# the id at a given depth of a tenant's journal, newest first (built once: this runs on every request)
 ENTRY_AT_DEPTH = text(
-    "SELECT id FROM journal_entry WHERE tenant_id = :tenant_id ORDER BY at DESC, id DESC LIMIT 1 OFFSET :depth"
+    "SELECT id FROM journal_entry WHERE tenant_id = :tenant_id ORDER BY id DESC LIMIT 1 OFFSET :depth"
 )
 
 
@@ -272,7 +235,7 @@ TRIM_EVERY = 64
 written_since_trim: dict[int, int] = {}  # tenant id -> entries this worker wrote since it last looked
 
 
-def trim(tenant_id: int, limit: int, connection: Connection, written: int = 1) -> None:
+def trim(tenant_id: int, limit: int, connection: Connection) -> None:
     """Keep the newest ``limit`` entries; counted trims say how many were dropped.
 
     Trimming runs when a tenant is a tenth over its bound, so its cost is spread thin; each
@@ -280,7 +243,7 @@ def trim(tenant_id: int, limit: int, connection: Connection, written: int = 1) -
     every 64), so the look's index walk is not paid on every request either.
     """
     every = max(1, min(TRIM_EVERY, limit // 10))
-    written += written_since_trim.get(tenant_id, 0)
+    written = written_since_trim.get(tenant_id, 0) + 1
     if written < every:
         written_since_trim[tenant_id] = written
         return
@@ -290,14 +253,11 @@ def trim(tenant_id: int, limit: int, connection: Connection, written: int = 1) -
     ).scalar_one_or_none()
     if over is None:
         return
+    cutoff = connection.execute(ENTRY_AT_DEPTH, {"tenant_id": tenant_id, "depth": limit}).scalar_one()
     entries = JournalEntry.__table__
-    older = (
-        select(entries.c.id)
-        .where(entries.c.tenant_id == tenant_id)
-        .order_by(entries.c.at.desc(), entries.c.id.desc())
-        .offset(limit)
-    )
-    dropped = connection.execute(delete(entries).where(entries.c.id.in_(older))).rowcount
+    dropped = connection.execute(
+        delete(entries).where(entries.c.tenant_id == tenant_id, entries.c.id <= cutoff)
+    ).rowcount
     tenant = Tenant.__table__
     connection.execute(
         update(tenant)
@@ -307,9 +267,6 @@ def trim(tenant_id: int, limit: int, connection: Connection, written: int = 1) -
 
 
 # -- reading ----------------------------------------------------------------------------------
-
-# the order requests were answered in; two processes' batches may be written in another
-NEWEST_FIRST = (JournalEntry.at.desc(), JournalEntry.id.desc())
 
 
 def path_pattern(pattern: str) -> str:
@@ -351,8 +308,8 @@ def entries(
     limit: int | None = None,
     after: int | None = None,
 ) -> list[JournalEntry]:
-    """Entries newest first, filtered; ``after`` keeps those written after an entry id (for following)."""
-    query = select(JournalEntry).where(JournalEntry.tenant_id == tenant.id).order_by(*NEWEST_FIRST)
+    """Entries newest first, filtered; ``after`` keeps those newer than an entry id (for following)."""
+    query = select(JournalEntry).where(JournalEntry.tenant_id == tenant.id).order_by(JournalEntry.id.desc())
     if after is not None:
         query = query.where(JournalEntry.id > after)
     if method:
@@ -485,16 +442,11 @@ STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
 
 
 def newest(tenant: Tenant, after_id: int | None = None, limit: int = 50) -> list[JournalEntry]:
-    """The newest entries, newest first, optionally only those written after ``after_id``: one indexed query."""
+    """The newest entries, newest first, optionally only those after ``after_id``: one indexed query."""
     query = select(JournalEntry).where(JournalEntry.tenant_id == tenant.id)
     if after_id is not None:
         query = query.where(JournalEntry.id > after_id)
-    return list(db.session.execute(query.order_by(*NEWEST_FIRST).limit(limit)).scalars())
-
-
-def last_written(entries: list[JournalEntry]) -> int | None:
-    """The id to follow from: the highest (ids increase as entries are written, not as answered)."""
-    return max((e.id for e in entries), default=None)
+    return list(db.session.execute(query.order_by(JournalEntry.id.desc()).limit(limit)).scalars())
 
 
 def entry(tenant: Tenant, entry_id: int) -> JournalEntry:

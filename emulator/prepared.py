@@ -130,25 +130,17 @@ class Prepared:
         return found
 
     def cursor(self, connection: Connection, values: Mapping[str, Any]) -> tuple[Compiled, Any]:
-        """Run the statement on these values; its cursor, to read from and close."""
-        return self.run(connection, lambda compiled: compiled.parameters(values), "execute")
-
-    def run(
-        self, connection: Connection, parameters_of: Callable[[Compiled], Any], method: str
-    ) -> tuple[Compiled, Any]:
-        """``cursor.execute`` (or ``executemany``) inside the session's transaction, beginning it if
-        it is pending; a DBAPI error is raised as SQLAlchemy would raise it (IntegrityError, ...)."""
         compiled = self.compile(connection.dialect)
         fairy = connection.connection  # the pool's proxy of the DBAPI connection
         cursor = fairy.cursor()
         transactions = TUNED.get(connection.engine)
         if transactions is not None:
             transactions.begin_pending(fairy.info, cursor, compiled.sql)
-        parameters = parameters_of(compiled)
+        parameters = compiled.parameters(values)
         dbapi = connection.dialect.loaded_dbapi
         try:
-            getattr(cursor, method)(compiled.sql, parameters)
-        except dbapi.Error as error:
+            cursor.execute(compiled.sql, parameters)
+        except dbapi.Error as error:  # as SQLAlchemy would raise it (IntegrityError, OperationalError, ...)
             cursor.close()
             raise exc.DBAPIError.instance(
                 compiled.sql, parameters, error, dbapi.Error, dialect=connection.dialect
@@ -161,13 +153,6 @@ class Prepared:
         count = int(cursor.rowcount)
         cursor.close()
         return count
-
-    def execute_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Run a write once for each row of values, in one DBAPI call (a batch of journal entries)."""
-        _, cursor = self.run(
-            connection, lambda compiled: [compiled.parameters(r) for r in rows], "executemany"
-        )
-        cursor.close()
 
     def insert(self, connection: Connection, values: Mapping[str, Any]) -> int:
         """Run an INSERT; the primary key of the row it added."""

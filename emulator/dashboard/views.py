@@ -66,7 +66,6 @@ def guard() -> BaseResponse | None:
         return error_page(401, "sign in first: this emulator has an admin token")
     if request.method == "POST" and not access.csrf_valid(request):
         return error_page(400, "the form's CSRF token is missing or stale: reload the page and try again")
-    journal.settle()  # before anything is read: every request answered so far is in the journal
     return None
 
 
@@ -302,7 +301,7 @@ def tenant_page(vendor: str, name: str) -> str:
         listing=listing,
         problem=problem,
         entries=entries,
-        last=journal.last_written(entries) or "",
+        last=entries[0].id if entries else "",
         bound=journal.bound(tenant),
         chart=chart.stacked(journal.traffic(tenant)),
         rules=[rules.as_json(r) for r in engine.candidates(tenant.vendor, tenant.name)],
@@ -334,12 +333,12 @@ def live(vendor: str, name: str) -> Response:
     entries = journal.newest(tenant, after, LIVE_ROWS)
     replace = after is None
     if after is not None and not entries:
-        top = journal.last_written(journal.newest(tenant, limit=LIVE_ROWS))
-        if top is None or top < after:  # the journal was emptied (ids may start over)
+        top = journal.newest(tenant, limit=1)
+        if not top or top[0].id < after:  # the journal was emptied (ids may start over)
             entries, replace = journal.newest(tenant, limit=LIVE_ROWS), True
     rows = render_template("dashboard/_journal_rows.html", tenant=tenant, entries=entries)
     return jsonify(
-        last=journal.last_written(entries) or (None if replace else after),
+        last=entries[0].id if entries else (None if replace else after),
         replace=replace,
         rows=rows,
         chart=render_template("dashboard/_traffic.html", chart=chart.stacked(journal.traffic(tenant))),

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, func, select
 
-from emulator import journal
-from emulator.extensions import db
-from emulator.models import JournalEntry, Tenant
 from tests.conftest import USER, ScimTenant, assert_scim_error
 
 JOURNAL = "/_emulator/tenants/generic/acme/journal"
@@ -340,78 +335,3 @@ def test_bad_verifications_are_400(client: FlaskClient, tenant: ScimTenant, spec
 def test_verify_needs_a_json_object(client: FlaskClient, tenant: ScimTenant, data: bytes) -> None:
     response = client.post(f"{JOURNAL}/verify", data=data, headers={"Content-Type": "application/json"})
     assert_scim_error(response, 400)
-
-
-# -- batches (a SQLite file) -------------------------------------------------------------------------
-
-
-def rows_written(app: Flask) -> int:
-    """Entries in the database as it is, without waiting for any batch (what no reader does)."""
-    with app.app_context():
-        return db.session.execute(select(func.count()).select_from(JournalEntry)).scalar_one()
-
-
-def batched_app(build_app: Callable[..., Flask], flush_ms: float) -> Flask:
-    app = build_app(EMULATOR_JOURNAL_FLUSH_MS=flush_ms)
-    if journal.WRITER not in app.extensions:
-        pytest.skip("entries are batched on a SQLite file only; PostgreSQL writes each with its request")
-    return app
-
-
-def test_entries_wait_in_the_worker_until_a_reader_needs_them(build_app: Callable[..., Flask]) -> None:
-    app = batched_app(build_app, 60_000)  # no batch written for a minute
-    client = app.test_client()
-    acme = ScimTenant(
-        client, client.post("/_emulator/tenants", json={"vendor": "generic", "name": "acme"}).get_json()
-    )
-    for i in range(3):
-        acme.create_user(f"user{i}")
-    assert rows_written(app) == 0
-    assert [e["request"]["body"]["userName"] for e in entries(client)] == ["user2", "user1", "user0"]
-    assert rows_written(app) == 3
-
-
-def test_a_batch_is_written_on_its_own_after_the_flush_interval(build_app: Callable[..., Flask]) -> None:
-    app = batched_app(build_app, 10)
-    client = app.test_client()
-    acme = ScimTenant(
-        client, client.post("/_emulator/tenants", json={"vendor": "generic", "name": "acme"}).get_json()
-    )
-    acme.get("/Users")
-    deadline = time.monotonic() + 30
-    while rows_written(app) == 0:
-        assert time.monotonic() < deadline, "the flusher never wrote the batch"
-        time.sleep(0.01)
-    assert rows_written(app) == 1
-
-
-def test_with_flush_ms_0_each_entry_is_written_with_its_request(build_app: Callable[..., Flask]) -> None:
-    app = build_app(EMULATOR_JOURNAL_FLUSH_MS=0)
-    assert journal.WRITER not in app.extensions
-    client = app.test_client()
-    acme = ScimTenant(
-        client, client.post("/_emulator/tenants", json={"vendor": "generic", "name": "acme"}).get_json()
-    )
-    acme.get("/Users")
-    assert rows_written(app) == 1
-
-
-def test_a_batch_drops_the_entries_of_a_tenant_deleted_before_it_is_written(
-    build_app: Callable[..., Flask],
-) -> None:
-    """Deleted behind the control plane's back (which would have written the batch first): the
-    batch still writes the other tenant's entries."""
-    app = batched_app(build_app, 60_000)
-    client = app.test_client()
-    made = [
-        client.post("/_emulator/tenants", json={"vendor": "generic", "name": n}).get_json()
-        for n in ("gone", "acme")
-    ]
-    gone, acme = (ScimTenant(client, m) for m in made)
-    gone.get("/Users")
-    acme.create_user("kept")
-    with app.app_context():
-        db.session.execute(delete(Tenant).where(Tenant.name == "gone"))
-        db.session.commit()
-    assert [e["request"]["body"]["userName"] for e in entries(client)] == ["kept"]
-    assert rows_written(app) == 1

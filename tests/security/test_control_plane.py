@@ -346,7 +346,7 @@ def test_secrets_come_from_the_secrets_module() -> None:
 # planner hint for indexed filters (query.Lister.narrowed)
 ALLOWED_SQL = re.compile(
     r"^(SELECT pg_advisory_(un)?lock\(\d+\)|PRAGMA \w+ = \w+|PRAGMA wal_checkpoint\(PASSIVE\)|BEGIN( IMMEDIATE)?"
-    r"|SELECT id FROM journal_entry WHERE tenant_id = :tenant_id ORDER BY at DESC, id DESC LIMIT 1 OFFSET :depth"
+    r"|SELECT id FROM journal_entry WHERE tenant_id = :tenant_id ORDER BY id DESC LIMIT 1 OFFSET :depth"
     r"|likely\(resource\.tenant_id = :likely_tenant\))$"
 )
 SQL_CALLS = ("text", "execute", "exec_driver_sql", "executescript", "literal_column")
