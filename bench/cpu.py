@@ -1,0 +1,110 @@
+"""Worker CPU per request of emulator variants, side by side: ``python -m bench.cpu``.
+
+Throughput on this machine drifts by 10-30% between runs, so a change of a few per cent
+cannot be seen in req/s. This measures what a request costs instead: each variant is a
+2-worker gunicorn server (sync workers, as ``bench.run``) with its own settings, all on one
+SQLite file seeded by a separate server (a worker that seeded 10,000 users carries a bigger
+heap, and made whichever variant did the seeding look slower). wrk drives each in turn,
+rounds alternating the order, and the workers' user and system time from ``/proc`` is divided
+by the requests they answered. The medians are printed.
+
+    python -m bench.cpu --variant on:EMULATOR_JOURNAL=on --variant off:EMULATOR_JOURNAL=off
+    python -m bench.cpu --variant a:X=1 --variant b:X=2 --workloads filter --rounds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import tempfile
+from pathlib import Path
+
+from .run import ENTRA_CREATE, TOKEN, Server, call, emulator_prefix, user_name, write_lines, wrk
+
+SIZE = 10_000
+
+
+def cpu_seconds(server: Server) -> tuple[float, float]:
+    """User and system seconds of the server's workers so far."""
+    user = system = 0
+    for pid in server.workers_pids():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        user, system = user + int(fields[11]), system + int(fields[12])
+    ticks = os.sysconf("SC_CLK_TCK")
+    return user / ticks, system / ticks
+
+
+def variant(text: str) -> tuple[str, dict[str, str]]:
+    """``name:KEY=VALUE,KEY=VALUE``."""
+    name, _, settings = text.partition(":")
+    return name, dict(pair.split("=", 1) for pair in settings.split(",") if pair)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.cpu", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--variant", action="append", type=variant, required=True, help="name:KEY=VALUE,...")
+    parser.add_argument("--workloads", default="filter,create", help="of filter, create")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=5, help="per measured run")
+    args = parser.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="bench-cpu-"))
+    common = {"DATABASE_URL": f"sqlite:///{work / 'emulator.db'}", "EMULATOR_TENANTS_DIR": ""}
+    seeder = Server("seeder", "app:app", 1, {**common, "EMULATOR_JOURNAL": "off"}, work)
+    servers = {name: Server(name, "app:app", 2, {**common, **env}, work) for name, env in args.variant}
+    try:
+        for server in (seeder, *servers.values()):
+            server.start("/_emulator/health")
+        call(
+            "POST",
+            f"{seeder.url}/_emulator/tenants",
+            {"vendor": "generic", "name": "s", "credentials": {"token": TOKEN}},
+        )
+        call(
+            "POST",
+            f"{seeder.url}/_emulator/tenants/generic/s/seed",
+            {"users": SIZE, "prefix": f"s{SIZE}-user"},
+        )
+        sample = random.Random(1).sample(range(1, SIZE + 1), 2000)
+        names = write_lines(work / "names.txt", [user_name(SIZE, i) for i in sample])
+        body = work / "create.json"
+        body.write_text(json.dumps(ENTRA_CREATE))
+        prefix = emulator_prefix("s")
+        scripts = {
+            "filter": ("get.lua", {"BENCH_PATH": prefix + "/Users?filter=userName%20eq%20%22{name}%22", "BENCH_NAMES": str(names)}),
+            "create": ("create.lua", {"BENCH_PATH": prefix + "/Users", "BENCH_BODY": str(body)}),
+        }  # fmt: skip
+        results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+        for number in range(args.rounds):
+            order = list(servers) if number % 2 == 0 else list(reversed(servers))
+            for workload in args.workloads.split(","):
+                script, env = scripts[workload]
+                env = {**env, "BENCH_TOKEN": TOKEN}
+                for name in order:
+                    server = servers[name]
+                    wrk(script, server.url, env, 1, 4)  # warm-up
+                    before = cpu_seconds(server)
+                    run = wrk(script, server.url, env, args.seconds, 4)
+                    after = cpu_seconds(server)
+                    answered = max(run.requests, 1)
+                    user, system = ((a - b) * 1e6 / answered for a, b in zip(after, before, strict=True))
+                    results.setdefault((workload, name), []).append((run.rps, user, system))
+                    print(f"round {number} {workload:<7} {name:<12} {run.rps:7.1f} req/s  "
+                          f"cpu {user + system:6.0f} µs/request (user {user:5.0f}, system {system:4.0f})", flush=True)  # fmt: skip
+        print("\nmedians")
+        for (workload, name), runs in sorted(results.items()):
+            rps, user, system = (statistics.median(r[i] for r in runs) for i in range(3))
+            print(f"{workload:<7} {name:<12} {rps:7.1f} req/s  cpu {user + system:6.0f} µs/request "
+                  f"(user {user:5.0f}, system {system:4.0f})")  # fmt: skip
+    finally:
+        for server in (seeder, *servers.values()):
+            server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
