@@ -2,7 +2,7 @@
 
 Throughput on this machine drifts by 10-30% between runs, so a change of a few per cent
 cannot be seen in req/s. This measures what a request costs instead: each variant is a
-2-worker gunicorn server (sync workers, as ``bench.run``) with its own settings, all on one
+gunicorn server (2 sync workers by default, as ``bench.run``) with its own settings, all on one
 SQLite file seeded by a separate server (a worker that seeded 10,000 users carries a bigger
 heap, and made whichever variant did the seeding look slower). wrk drives each in turn,
 rounds alternating the order, and the workers' user and system time from ``/proc`` is divided
@@ -50,12 +50,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workloads", default="filter,create", help="of filter, create")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5, help="per measured run")
+    parser.add_argument("--workers", type=int, default=2, help="per variant's server")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="bench-cpu-"))
     common = {"DATABASE_URL": f"sqlite:///{work / 'emulator.db'}", "EMULATOR_TENANTS_DIR": ""}
     seeder = Server("seeder", "app:app", 1, {**common, "EMULATOR_JOURNAL": "off"}, work)
-    servers = {name: Server(name, "app:app", 2, {**common, **env}, work) for name, env in args.variant}
+    servers = {
+        name: Server(name, "app:app", args.workers, {**common, **env}, work) for name, env in args.variant
+    }
     try:
         for server in (seeder, *servers.values()):
             server.start("/_emulator/health")
