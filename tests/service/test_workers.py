@@ -260,6 +260,14 @@ def test_sqlite_checkpoints_happen_in_the_background(tmp_path: Any, serve: Calla
     assert in_file_alone() == 20, server.log()
 
 
+def journal_of(server: Server, tenant: dict[str, Any]) -> dict[str, Any]:
+    status, page = http_json(
+        "GET", server.url(f"/_emulator/tenants/{tenant['vendor']}/{tenant['name']}/journal")
+    )
+    assert status == 200, page
+    return page  # type: ignore[no-any-return]
+
+
 def test_every_parallel_request_is_journaled_once(database_url: str, serve: Callable[..., Server]) -> None:
     """64 clients at once over 4 workers of 8 threads, reads and writes mixed: every request is
     answered and journaled exactly once."""
@@ -282,21 +290,11 @@ def test_every_parallel_request_is_journaled_once(database_url: str, serve: Call
         statuses = Counter(pool.map(request, range(PARALLEL)))
     assert statuses == {201: PARALLEL // 2, 200: PARALLEL // 2}, statuses
 
-    journal_url = server.url(f"/_emulator/tenants/{tenant['vendor']}/{tenant['name']}/journal")
-    status, journal = http_json("GET", journal_url)
-    assert status == 200, journal
+    journal = journal_of(server, tenant)
     seen = Counter((e["method"], e["status"]) for e in journal["entries"])
     assert seen == {("POST", 201): PARALLEL // 2, ("GET", 200): PARALLEL // 2}, seen
     created = sorted(e["request"]["body"]["userName"] for e in journal["entries"] if e["method"] == "POST")
     assert created == sorted(f"j{n}" for n in range(1, PARALLEL, 2))
-
-
-def journal_of(server: Server, tenant: dict[str, Any]) -> dict[str, Any]:
-    status, page = http_json(
-        "GET", server.url(f"/_emulator/tenants/{tenant['vendor']}/{tenant['name']}/journal")
-    )
-    assert status == 200, page
-    return page  # type: ignore[no-any-return]
 
 
 def test_sequential_requests_over_many_workers_are_listed_in_the_order_answered(
