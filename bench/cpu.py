@@ -23,7 +23,16 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from .run import ENTRA_CREATE, TOKEN, Server, call, emulator_prefix, user_name, write_lines, wrk
+from .run import (
+    ENTRA_CREATE,
+    TOKEN,
+    Server,
+    emulator_prefix,
+    seed_emulator_tenant,
+    user_name,
+    write_lines,
+    wrk,
+)
 
 SIZE = 10_000
 
@@ -62,16 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         for server in (seeder, *servers.values()):
             server.start("/_emulator/health")
-        call(
-            "POST",
-            f"{seeder.url}/_emulator/tenants",
-            {"vendor": "generic", "name": "s", "credentials": {"token": TOKEN}},
-        )
-        call(
-            "POST",
-            f"{seeder.url}/_emulator/tenants/generic/s/seed",
-            {"users": SIZE, "prefix": f"s{SIZE}-user"},
-        )
+        seed_emulator_tenant(seeder.url, "s", SIZE, f"s{SIZE}-user")
         sample = random.Random(1).sample(range(1, SIZE + 1), 2000)
         names = write_lines(work / "names.txt", [user_name(SIZE, i) for i in sample])
         body = work / "create.json"

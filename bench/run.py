@@ -277,6 +277,22 @@ class Prepared:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+def seed_emulator_tenant(
+    url: str, tenant: str, users: int, prefix: str, options: dict[str, Any] | None = None
+) -> float:
+    """Create a generic tenant on the emulator at ``url`` and seed it through the control plane's
+    bulk path; the seconds the seeding took."""
+    call(
+        "POST",
+        f"{url}/_emulator/tenants",
+        {"vendor": "generic", "name": tenant, "credentials": {"token": TOKEN}, "options": options or {}},
+    )
+    started = time.monotonic()
+    if users:
+        call("POST", f"{url}/_emulator/tenants/generic/{tenant}/seed", {"users": users, "prefix": prefix})
+    return time.monotonic() - started
+
+
 def write_lines(path: Path, lines: list[str]) -> Path:
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -630,20 +646,7 @@ class Bench:
         self, tenant: str, users: int, prefix: str, options: dict[str, Any] | None = None
     ) -> float:
         """Create a generic tenant and seed it through the control plane's bulk path; seconds taken."""
-        seeder = self.servers["seeder"].url
-        call(
-            "POST",
-            f"{seeder}/_emulator/tenants",
-            {"vendor": "generic", "name": tenant, "credentials": {"token": TOKEN}, "options": options or {}},
-        )
-        started = time.monotonic()
-        if users:
-            call(
-                "POST",
-                f"{seeder}/_emulator/tenants/generic/{tenant}/seed",
-                {"users": users, "prefix": prefix},
-            )
-        return time.monotonic() - started
+        return seed_emulator_tenant(self.servers["seeder"].url, tenant, users, prefix, options)
 
     def peer_tenant(self, tenant: str, users: int, prefix: str) -> float:
         started = time.monotonic()
