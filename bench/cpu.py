@@ -10,6 +10,8 @@ by the requests they answered. The medians are printed.
 
     python -m bench.cpu --variant on:EMULATOR_JOURNAL=on --variant off:EMULATOR_JOURNAL=off
     python -m bench.cpu --variant a:X=1 --variant b:X=2 --workloads filter --rounds 5
+    git worktree add /tmp/old HEAD~1
+    python -m bench.cpu --variant new: --variant old@/tmp/old: --workloads filter,create,patch
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ from pathlib import Path
 
 from .run import (
     ENTRA_CREATE,
+    ENTRA_PATCH,
+    ROOT,
     TOKEN,
     Server,
     emulator_prefix,
+    fetch_ids,
     seed_emulator_tenant,
     user_name,
     write_lines,
@@ -47,16 +52,19 @@ def cpu_seconds(server: Server) -> tuple[float, float]:
     return user / ticks, system / ticks
 
 
-def variant(text: str) -> tuple[str, dict[str, str]]:
-    """``name:KEY=VALUE,KEY=VALUE``."""
+def variant(text: str) -> tuple[str, str, dict[str, str]]:
+    """``name:KEY=VALUE,KEY=VALUE``; ``name@/a/checkout:...`` serves another checkout's code."""
     name, _, settings = text.partition(":")
-    return name, dict(pair.split("=", 1) for pair in settings.split(",") if pair)
+    name, _, root = name.partition("@")
+    return name, root or str(ROOT), dict(pair.split("=", 1) for pair in settings.split(",") if pair)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.cpu", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--variant", action="append", type=variant, required=True, help="name:KEY=VALUE,...")
-    parser.add_argument("--workloads", default="filter,create", help="of filter, create")
+    parser.add_argument(
+        "--variant", action="append", type=variant, required=True, help="name[@checkout]:KEY=VALUE,..."
+    )
+    parser.add_argument("--workloads", default="filter,create", help="of filter, create, patch")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5, help="per measured run")
     parser.add_argument("--workers", type=int, default=2, help="per variant's server")
@@ -66,7 +74,8 @@ def main(argv: list[str] | None = None) -> None:
     common = {"DATABASE_URL": f"sqlite:///{work / 'emulator.db'}", "EMULATOR_TENANTS_DIR": ""}
     seeder = Server("seeder", "app:app", 1, {**common, "EMULATOR_JOURNAL": "off"}, work)
     servers = {
-        name: Server(name, "app:app", args.workers, {**common, **env}, work) for name, env in args.variant
+        name: Server(name, "app:app", args.workers, {**common, **env}, work, root=Path(root))
+        for name, root, env in args.variant
     }
     try:
         for server in (seeder, *servers.values()):
@@ -76,10 +85,14 @@ def main(argv: list[str] | None = None) -> None:
         names = write_lines(work / "names.txt", [user_name(SIZE, i) for i in sample])
         body = work / "create.json"
         body.write_text(json.dumps(ENTRA_CREATE))
+        patch = work / "patch.json"
+        patch.write_text(json.dumps(ENTRA_PATCH))
         prefix = emulator_prefix("s")
+        ids = write_lines(work / "ids.txt", fetch_ids(seeder.url + prefix, TOKEN, 2000))
         scripts = {
             "filter": ("get.lua", {"BENCH_PATH": prefix + "/Users?filter=userName%20eq%20%22{name}%22", "BENCH_NAMES": str(names)}),
             "create": ("create.lua", {"BENCH_PATH": prefix + "/Users", "BENCH_BODY": str(body)}),
+            "patch": ("patch.lua", {"BENCH_PATH": prefix + "/Users/{id}", "BENCH_IDS": str(ids), "BENCH_BODY": str(patch)}),
         }  # fmt: skip
         results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
         for number in range(args.rounds):

@@ -155,6 +155,7 @@ class Server:
     workdir: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    root: Path = ROOT  # the checkout served (bench.cpu compares code versions side by side)
 
     @property
     def url(self) -> str:
@@ -163,16 +164,16 @@ class Server:
     def start(self, probe: str) -> None:
         """Start gunicorn and wait until ``probe`` answers (any status)."""
         argv = [
-            sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+            sys.executable, "-m", "gunicorn", "-c", str(self.root / "gunicorn.conf.py"),
             "--bind", f"{HOST}:{self.port}", "--workers", str(self.workers),
-            "--worker-class", "sync", "--threads", "1", "--timeout", "900", "--chdir", str(ROOT), self.app,
+            "--worker-class", "sync", "--threads", "1", "--timeout", "900", "--chdir", str(self.root), self.app,
         ]  # fmt: skip
         env = {
             k: v
             for k, v in os.environ.items()
             if not k.startswith(("EMULATOR_", "GUNICORN_", "DATABASE_URL"))
         }
-        env.update({"GUNICORN_ACCESSLOG": "", "GUNICORN_LOGLEVEL": "warning", "PYTHONPATH": str(ROOT)})
+        env.update({"GUNICORN_ACCESSLOG": "", "GUNICORN_LOGLEVEL": "warning", "PYTHONPATH": str(self.root)})
         env.update(self.env)
         log = open(self.workdir / f"{self.name}.log", "ab")  # noqa: SIM115  (closed with the process)
         self.process = subprocess.Popen(argv, env=env, stdout=log, stderr=log, start_new_session=True)
