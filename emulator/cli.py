@@ -576,8 +576,10 @@ def follow_journal(
     """Poll for entries newer than ``last`` until interrupted."""
     try:
         while True:
+            # no transaction held while waiting (outside a request it is a writer's, holding the
+            # write lock every worker queues on), and a fresh snapshot after it
+            db.session.rollback()
             time.sleep(interval)
-            db.session.rollback()  # a fresh snapshot: other workers write the journal
             fresh = journal.entries(tenant, after=last, **filters)
             if fresh:
                 last = fresh[0].id

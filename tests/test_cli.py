@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -322,6 +324,37 @@ def test_journal_follow_prints_new_entries(
         for line in run(runner, "journal", "tail", "generic/acme", "-f", "--json").output.splitlines()
     ]
     assert [e["method"] for e in entries] == ["GET", "POST"]  # one JSON object a line
+
+
+def test_journal_follow_holds_no_write_lock_while_it_waits(
+    runner: FlaskCliRunner, client: FlaskClient, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside a request a transaction is a writer's: held over the wait, every worker's writes
+    queued behind the CLI for the whole interval, poll after poll."""
+    if not database_url.startswith("sqlite:///"):
+        pytest.skip("the writer lock is SQLite's (PostgreSQL readers block no one)")
+    acme = created(runner, client)
+    acme.get("/Users")
+    lock_file = Path(database_url.removeprefix("sqlite:///") + ".writer-lock")
+    waits: list[str] = []
+
+    def sleep(seconds: float) -> None:
+        with open(lock_file, "a+b") as handle:  # another process's view of the lock
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                waits.append("free")
+            except BlockingIOError:
+                waits.append("held")
+        if len(waits) == 1:
+            acme.create_user("bob")
+        elif len(waits) >= 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.time, "sleep", sleep)
+    lines = run(runner, "journal", "tail", "generic/acme", "--follow").output.splitlines()
+    assert waits == ["free", "free", "free"]
+    assert [line.split()[2] for line in lines[1:]] == ["GET", "POST"]
 
 
 # -- vendors and fixtures -------------------------------------------------------------------------------
