@@ -92,14 +92,25 @@ class WriterLock:
         self.threads = threading.Lock()
         self.owner: int | None = None  # the thread holding it
         self.handle: Any = None
+        self.setting_up = threading.Lock()
 
     def _for_this_process(self) -> None:
-        """A fork shares the parent's open file, which would hold one flock for both: reopen."""
-        if self.pid != os.getpid():
-            self.pid = os.getpid()
-            self.threads = threading.Lock()
-            self.owner = None
-            self.handle = open(self.path, "a+b")  # noqa: SIM115  (kept open for the process's life)
+        """A fork shares the parent's open file, which would hold one flock for both: reopen.
+
+        A new worker's first writers may come on several threads at once: one sets up while
+        the others wait, and ``pid`` is set last, so none sees a half-made lock (one that did
+        took the thread lock, failed on the missing file and never gave it back: every later
+        writer of that worker then waited out ``WRITER_LOCK_TIMEOUT``).
+        """
+        pid = os.getpid()
+        if self.pid == pid:
+            return
+        with self.setting_up:
+            if self.pid != pid:
+                self.threads = threading.Lock()
+                self.owner = None
+                self.handle = open(self.path, "a+b")  # noqa: SIM115  (kept open for the process's life)
+                self.pid = pid
 
     def acquire(self) -> bool:
         self._for_this_process()
