@@ -351,15 +351,23 @@ def parsed(body: str | None) -> Any:
 
 
 def bound(tenant: Tenant) -> dict[str, Any]:
-    """How the journal is bounded, so a trimmed journal is never mistaken for a complete one."""
-    total = db.session.execute(
-        select(func.count()).select_from(JournalEntry).where(JournalEntry.tenant_id == tenant.id)
-    ).scalar_one()
+    """How the journal is bounded, so a trimmed journal is never mistaken for a complete one.
+
+    Kept and dropped are read in one statement, as a trim writes them in one transaction: the
+    tenant as loaded earlier in the request could predate a trim whose deletions the count sees
+    (PostgreSQL's read-committed snapshot is per statement), showing entries gone and not counted.
+    """
+    kept, dropped = db.session.execute(
+        select(
+            select(func.count()).where(JournalEntry.tenant_id == tenant.id).scalar_subquery(),
+            select(Tenant.journal_dropped).where(Tenant.id == tenant.id).scalar_subquery(),
+        )
+    ).one()
     return {
         "max_entries": current_app.config["EMULATOR_JOURNAL_MAX"],
-        "kept": total,
-        "dropped": tenant.journal_dropped,
-        "complete": tenant.journal_dropped == 0,
+        "kept": kept,
+        "dropped": dropped,
+        "complete": dropped == 0,
     }
 
 

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from emulator import journal, tenants
 from tests.conftest import USER, ScimTenant, assert_scim_error
 
 JOURNAL = "/_emulator/tenants/generic/acme/journal"
@@ -245,6 +246,22 @@ def test_the_bound_drops_the_oldest_and_says_so(build_app: Callable[..., Flask])
     names = [e["request"]["body"]["userName"] for e in page["entries"]]
     assert names == [f"user{i:02d}" for i in range(11, 11 - bound["kept"], -1)]  # the newest kept
     assert verify(client, method="POST", path="/Users")["bound"] == bound
+
+
+def test_the_bound_counts_a_trim_made_after_its_tenant_was_read(build_app: Callable[..., Flask]) -> None:
+    """The control plane reads the tenant, then the bound: entries trimmed by other workers in
+    between are either still kept or already counted as dropped, never neither (PostgreSQL)."""
+    app = build_app(EMULATOR_JOURNAL_MAX=5)
+    client = app.test_client()
+    created = client.post("/_emulator/tenants", json={"vendor": "generic", "name": "acme"}).get_json()
+    acme = ScimTenant(client, created)
+    with app.app_context():
+        tenant = tenants.get("generic", "acme")  # as a control-plane request reads it first
+        for _ in range(12):
+            acme.get("/Users")  # other requests, each with its own session: trims commit meanwhile
+        bound = journal.bound(tenant)
+    assert bound["dropped"] > 0
+    assert bound["kept"] + bound["dropped"] == 12
 
 
 def test_clear_empties_the_journal_and_its_dropped_count(build_app: Callable[..., Flask]) -> None:
