@@ -249,8 +249,8 @@ def test_the_bound_drops_the_oldest_and_says_so(build_app: Callable[..., Flask])
 
 
 def test_the_bound_counts_a_trim_made_after_its_tenant_was_read(build_app: Callable[..., Flask]) -> None:
-    """The control plane reads the tenant, then the bound: entries trimmed by other workers in
-    between are either still kept or already counted as dropped, never neither (PostgreSQL)."""
+    """The control plane reads the tenant, then the bound: entries trimmed by other requests in
+    between are either still kept or already counted as dropped, never neither."""
     app = build_app(EMULATOR_JOURNAL_MAX=5)
     client = app.test_client()
     created = client.post("/_emulator/tenants", json={"vendor": "generic", "name": "acme"}).get_json()
