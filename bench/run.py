@@ -176,7 +176,12 @@ class Server:
         env.update({"GUNICORN_ACCESSLOG": "", "GUNICORN_LOGLEVEL": "warning", "PYTHONPATH": str(self.root)})
         env.update(self.env)
         log = open(self.workdir / f"{self.name}.log", "ab")  # noqa: SIM115  (closed with the process)
-        self.process = subprocess.Popen(argv, env=env, stdout=log, stderr=log, start_new_session=True)
+        # started in the checkout: `python -m` puts the working directory first on sys.path, ahead
+        # of PYTHONPATH and of --chdir (which gunicorn does not move forward when it is already
+        # there), so a server started from another checkout would import that one's app
+        self.process = subprocess.Popen(
+            argv, env=env, stdout=log, stderr=log, start_new_session=True, cwd=self.root
+        )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
