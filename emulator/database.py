@@ -323,6 +323,12 @@ def write_alone(connection: Connection, write: Callable[[Connection], None]) -> 
             transactions.release(fairy.info)
 
 
+def begin_again(connection: Connection) -> None:
+    """After ``write_alone``: the connection's next statement begins a transaction again."""
+    if connection.engine in TUNED:
+        connection.connection.info[PENDING_BEGIN] = True
+
+
 def mark_flush(session: Session, _context: Any, _instances: Any) -> None:
     """A flush writes: if it opens the session's transaction, that transaction is a writer."""
     if session.get_bind().dialect.name != "sqlite":

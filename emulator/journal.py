@@ -10,21 +10,28 @@ from __future__ import annotations
 import fnmatch
 import functools
 import json
+import operator
 import re
 import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, Request, Response, current_app, g, request
-from sqlalchemy import Connection, delete, func, insert, select, text, update
+from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select, text, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
 from . import database, tenants
 from .errors import ScimError, bad_request
 from .extensions import db
-from .models import JournalEntry, Tenant, utcnow
-from .prepared import Prepared
+from .models import JournalEntry, JournalSpool, Tenant, utcnow
+from .prepared import Compiled, Prepared
 from .routing import TENANT_KEY
+from .spool import Spool, Spooled
 
 MASK = "********"
 SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
@@ -45,9 +52,14 @@ JOURNAL_INSERT = Prepared(insert(JournalEntry.__table__), ENTRY_COLUMNS)
 
 
 def init_app(app: Flask) -> None:
-    """Time every request and journal those addressed to a tenant."""
+    """Time every request and journal those addressed to a tenant; spool entries on a SQLite file."""
     app.before_request(start_clock)
     app.after_request(record)
+    with app.app_context():
+        engine = db.engine
+        path = database.database_file(engine) if engine in database.TUNED else None
+        if path and app.config["EMULATOR_JOURNAL_BATCH"] > 1:
+            app.extensions[SPOOL] = Spooling(Spool(path), JOURNAL_INSERT.compile(engine.dialect))
 
 
 def start_clock() -> None:
@@ -57,10 +69,13 @@ def start_clock() -> None:
 def record(response: Response) -> Response:
     """Journal the request if it reached a tenant (never the control plane or the dashboard).
 
-    Most entries go in a short transaction of their own (``database.write_alone``): a read's,
-    a failed request's (rolled back first), and a SCIM write's, which committed as its write
-    phase ended. A write outside a SCIM write phase that succeeded (the OAuth endpoints') gets
-    its entry in its own transaction, committed with it by ``database.finish_request``.
+    On a SQLite file the entry goes to this process's spool (emulator/spool.py), and every
+    ``EMULATOR_JOURNAL_BATCH`` entries the spools are written in one transaction. Elsewhere
+    (PostgreSQL, or a batch of 1) most entries go in a short transaction of their own
+    (``database.write_alone``): a read's, a failed request's (rolled back first), and a SCIM
+    write's, which committed as its write phase ended. A write outside a SCIM write phase that
+    succeeded (the OAuth endpoints') gets its entry in its own transaction, committed with it by
+    ``database.finish_request``.
 
     This runs on every tenant request, so the request, the app and ``g`` are looked up once
     each (every look through a Flask proxy costs a context-variable lookup).
@@ -83,6 +98,13 @@ def record(response: Response) -> Response:
         tenant_id = tenant.id
     entry = entry_of(tenant_id, req, response, context, config["EMULATOR_BODY_LOG_BYTES"])
     limit = config["EMULATOR_JOURNAL_MAX"]
+    spooling = current_app.extensions.get(SPOOL)
+    if spooling is not None:
+        held = spooling.spool.append(spooling.insert.parameters(entry))
+        # a write that succeeded is still to be committed: a drain now would roll it back
+        if held >= config["EMULATOR_JOURNAL_BATCH"] and not joins:
+            write_spooled(db.session.connection(), spooling.spool, limit)
+        return response
     connection = db.session.connection()
     try:
         if joins:  # the request's transaction, committed by database.finish_request
@@ -98,6 +120,110 @@ def insert_entry(connection: Connection, entry: dict[str, Any], limit: int) -> N
     """Insert the entry and keep the tenant's journal bounded."""
     JOURNAL_INSERT.execute(connection, entry)
     trim(entry["tenant_id"], limit, connection)
+
+
+# -- the spool (SQLite files): entries written in batches -----------------------------------------
+
+SPOOL = "emulator.journal_spool"  # app.extensions: the app's Spooling, when it spools
+
+
+@dataclass(frozen=True)
+class Spooling:
+    """A SQLite file's spool, and the journal INSERT whose parameters its lines hold."""
+
+    spool: Spool
+    insert: Compiled
+
+
+def drain() -> None:
+    """Write every process's spooled entries into the journal: each reader of it calls this first.
+
+    The drain is a writer transaction of its own, so it comes before anything the caller
+    writes; the caller's next statement begins a transaction again.
+    """
+    spooling = current_app.extensions.get(SPOOL)
+    if spooling is None or not spooling.spool.names():
+        return
+    connection = db.session.connection()
+    write_spooled(connection, spooling.spool, current_app.config["EMULATOR_JOURNAL_MAX"])
+    database.begin_again(connection)
+
+
+def write_spooled(connection: Connection, spool: Spool, limit: int) -> None:
+    """Write the spools' entries, oldest answer first, in one transaction; then remove drained files."""
+    spooled: list[Spooled] = []
+    committed = False
+    try:
+        database.write_alone(connection, lambda c: spooled.extend(insert_spooled(c, spool, limit)))
+        committed = True
+    finally:
+        spool.release(spooled, remove_drained=committed)
+
+
+def insert_spooled(connection: Connection, spool: Spool, limit: int) -> list[Spooled]:
+    """Insert what the spools hold past their drained offsets, and record the new offsets.
+
+    Entries of a tenant deleted since its request are left out (nothing of it is kept).
+    """
+    drained = dict(SPOOL_PROGRESS.all(connection, {}))
+    spooled = spool.read(drained)
+    try:
+        sql, parameters = spooled_insert(connection.dialect)
+        rows = sorted((row for file in spooled for row in file.rows), key=answered_at(connection.dialect))
+        if rows:
+            cursor = connection.connection.cursor()
+            cursor.executemany(sql, map(parameters, rows))
+            cursor.close()
+        tenant_of = spooled_tenant(connection.dialect)
+        for tenant_id, written in Counter(map(tenant_of, rows)).items():
+            trim(tenant_id, limit, connection, written)
+        for file in spooled:
+            if file.offset != drained.get(file.name, 0):
+                SPOOL_ADVANCE.execute(connection, {"name": file.name, "drained": file.offset})
+        for name in drained.keys() - {file.name for file in spooled}:  # removed after an earlier drain
+            SPOOL_FORGET.execute(connection, {"name": name})
+    except BaseException:
+        spool.release(spooled, remove_drained=False)
+        spooled.clear()
+        raise
+    return spooled
+
+
+# how far each spool file has been drained, and the entries' INSERT, which leaves out those of
+# a tenant deleted while they waited (SQLite only, so the spooled rows are already its parameters)
+SPOOL_PROGRESS = Prepared(select(JournalSpool.name, JournalSpool.drained))
+SPOOL_ADVANCE = Prepared(
+    sqlite_insert(JournalSpool.__table__).on_conflict_do_update(
+        index_elements=["name"], set_={"drained": sqlite_insert(JournalSpool.__table__).excluded.drained}
+    ),
+    ("name", "drained"),
+)
+SPOOL_FORGET = Prepared(delete(JournalSpool.__table__).where(JournalSpool.name == bindparam("name")))
+SPOOLED_INSERT = insert(JournalEntry.__table__).from_select(
+    ENTRY_COLUMNS,
+    select(*(bindparam(f"spooled_{c}") for c in ENTRY_COLUMNS)).where(
+        exists().where(Tenant.id == bindparam("spooled_tenant_id"))
+    ),
+)
+
+
+@functools.cache
+def spooled_insert(dialect: Dialect) -> tuple[str, Callable[[list[Any]], tuple[Any, ...]]]:
+    """The spooled entries' INSERT, and what picks its parameters from a spooled row."""
+    compiled = SPOOLED_INSERT.compile(dialect=dialect)
+    spooled = JOURNAL_INSERT.compile(dialect).names
+    order = [spooled.index(name.removeprefix("spooled_")) for name in compiled.positiontup or []]
+    return compiled.string, operator.itemgetter(*order)
+
+
+@functools.cache
+def answered_at(dialect: Dialect) -> Callable[[list[Any]], Any]:
+    return operator.itemgetter(JOURNAL_INSERT.compile(dialect).names.index("at"))
+
+
+@functools.cache
+def spooled_tenant(dialect: Dialect) -> Callable[[list[Any]], Any]:
+    return operator.itemgetter(JOURNAL_INSERT.compile(dialect).names.index("tenant_id"))
 
 
 def entry_of(tenant_id: int, req: Request, response: Response, context: Any, limit: int) -> dict[str, Any]:
@@ -235,7 +361,7 @@ TRIM_EVERY = 64
 written_since_trim: dict[int, int] = {}  # tenant id -> entries this worker wrote since it last looked
 
 
-def trim(tenant_id: int, limit: int, connection: Connection) -> None:
+def trim(tenant_id: int, limit: int, connection: Connection, written: int = 1) -> None:
     """Keep the newest ``limit`` entries; counted trims say how many were dropped.
 
     Trimming runs when a tenant is a tenth over its bound, so its cost is spread thin; each
@@ -243,7 +369,7 @@ def trim(tenant_id: int, limit: int, connection: Connection) -> None:
     every 64), so the look's index walk is not paid on every request either.
     """
     every = max(1, min(TRIM_EVERY, limit // 10))
-    written = written_since_trim.get(tenant_id, 0) + 1
+    written += written_since_trim.get(tenant_id, 0)
     if written < every:
         written_since_trim[tenant_id] = written
         return
@@ -309,6 +435,7 @@ def entries(
     after: int | None = None,
 ) -> list[JournalEntry]:
     """Entries newest first, filtered; ``after`` keeps those newer than an entry id (for following)."""
+    drain()
     query = select(JournalEntry).where(JournalEntry.tenant_id == tenant.id).order_by(JournalEntry.id.desc())
     if after is not None:
         query = query.where(JournalEntry.id > after)
@@ -357,6 +484,7 @@ def bound(tenant: Tenant) -> dict[str, Any]:
     tenant as loaded earlier in the request could predate a trim whose deletions the count sees
     (PostgreSQL's read-committed snapshot is per statement), showing entries gone and not counted.
     """
+    drain()
     kept, dropped = db.session.execute(
         select(
             select(func.count()).where(JournalEntry.tenant_id == tenant.id).scalar_subquery(),
@@ -372,6 +500,7 @@ def bound(tenant: Tenant) -> dict[str, Any]:
 
 
 def clear(tenant: Tenant) -> None:
+    drain()
     db.session.execute(delete(JournalEntry).where(JournalEntry.tenant_id == tenant.id))
     tenant.journal_dropped = 0
     db.session.commit()
@@ -414,6 +543,7 @@ def closeness(entry: JournalEntry, method: str | None, pattern: str | None, body
 
 def verify(tenant: Tenant, spec: dict[str, Any]) -> dict[str, Any]:
     """Count entries matching method, path pattern and a JSON subset of the request body."""
+    drain()
     method = spec.get("method")
     pattern = path_pattern(spec["path"]) if spec.get("path") else None
     body = spec.get("body")
@@ -451,6 +581,7 @@ STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
 
 def newest(tenant: Tenant, after_id: int | None = None, limit: int = 50) -> list[JournalEntry]:
     """The newest entries, newest first, optionally only those after ``after_id``: one indexed query."""
+    drain()
     query = select(JournalEntry).where(JournalEntry.tenant_id == tenant.id)
     if after_id is not None:
         query = query.where(JournalEntry.id > after_id)
@@ -459,6 +590,7 @@ def newest(tenant: Tenant, after_id: int | None = None, limit: int = 50) -> list
 
 def entry(tenant: Tenant, entry_id: int) -> JournalEntry:
     """One entry of a tenant's journal, or a 404."""
+    drain()
     found = db.session.get(JournalEntry, entry_id)
     if found is None or found.tenant_id != tenant.id:
         raise ScimError(404, f"no journal entry {entry_id} in tenant {tenant.key}")
@@ -472,6 +604,7 @@ def status_class(status: int) -> str:
 
 def traffic(tenant: Tenant, seconds: int = 300, now: datetime | None = None) -> dict[str, Any]:
     """Requests per second by status class over the last ``seconds``, oldest second first."""
+    drain()
     end = (now or utcnow()).replace(microsecond=0) + timedelta(seconds=1)
     start = end - timedelta(seconds=seconds)
     buckets = [dict.fromkeys(STATUS_CLASSES, 0) for _ in range(seconds)]
@@ -492,6 +625,7 @@ def traffic(tenant: Tenant, seconds: int = 300, now: datetime | None = None) -> 
 
 def recent_counts(seconds: int = 60, now: datetime | None = None) -> dict[int, int]:
     """Requests per tenant id over the last ``seconds``, in one query."""
+    drain()
     since = (now or utcnow()) - timedelta(seconds=seconds)
     rows = db.session.execute(
         select(JournalEntry.tenant_id, func.count())

@@ -155,6 +155,19 @@ class JournalEntry(db.Model):
     fault: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
+class JournalSpool(db.Model):
+    """How far each spool file beside a SQLite database has been written into the journal.
+
+    Kept in the transaction that writes the file's entries, so a drain that dies after its
+    commit and before it removes the file is not written twice (emulator/spool.py).
+    """
+
+    __tablename__ = "journal_spool"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    drained: Mapped[int]  # bytes of the file already in journal_entry
+
+
 class FaultRule(db.Model):
     """A rule that makes matching requests misbehave; its counters are taken atomically."""
 

@@ -315,6 +315,26 @@ def test_sequential_requests_over_many_workers_are_listed_in_the_order_answered(
     assert len({e["id"] for e in entries}) == len(names)
 
 
+def test_entries_still_spooled_when_every_process_is_killed_are_all_journaled(
+    database_url: str, serve: Callable[..., Server]
+) -> None:
+    """Fewer requests than a batch: on SQLite each entry is still in its worker's spool file when
+    kill -9 stops the master and every worker. The restarted emulator's journal has them all,
+    in the order they were answered."""
+    server = serve(database_url, workers=2)
+    tenant = create_tenant(server)
+    base, headers = scim(server, tenant)
+    for number in range(10):
+        status, body = http_json("GET", f"{base}/Users?n={number}", headers=headers)
+        assert status == 200, body
+    server.kill9()
+
+    restarted = serve(database_url, workers=2, port=server.port)
+
+    entries = journal_of(restarted, tenant)["entries"]
+    assert [e["query"] for e in reversed(entries)] == [f"n={n}" for n in range(10)]
+
+
 def test_a_journal_read_during_steady_load_sees_every_request_answered_before_it(
     database_url: str, serve: Callable[..., Server]
 ) -> None:
