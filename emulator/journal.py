@@ -1,8 +1,10 @@
 """The request journal: every request a tenant receives, bounded per tenant, queryable and verifiable.
 
-Written once per request after the response is built, in a transaction of its own (after
-rolling back whatever a failed request left pending), so it records exactly what the
-client saw. Credentials are masked in headers and bodies before anything is stored.
+Written once per request after the response is built, so it records exactly what the client
+saw: on a SQLite file into its worker's spool, written into the database in batches (and by
+every reader first); elsewhere in a transaction of its own (after rolling back whatever a
+failed request left pending). Credentials are masked in headers and bodies before anything is
+stored.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def init_app(app: Flask) -> None:
         engine = db.engine
         path = database.database_file(engine) if engine in database.TUNED else None
         if path and app.config["EMULATOR_JOURNAL_BATCH"] > 1:
-            app.extensions[SPOOL] = Spooling(Spool(path), JOURNAL_INSERT.compile(engine.dialect))
+            spool = Spool(path, app.config["EMULATOR_JOURNAL_BATCH"])
+            app.extensions[SPOOL] = Spooling.of(spool, engine.dialect)
 
 
 def start_clock() -> None:
@@ -100,10 +103,10 @@ def record(response: Response) -> Response:
     limit = config["EMULATOR_JOURNAL_MAX"]
     spooling = current_app.extensions.get(SPOOL)
     if spooling is not None:
-        held = spooling.spool.append(spooling.insert.parameters(entry))
+        due = spooling.spool.append(spooling.insert.parameters(entry))
         # a write that succeeded is still to be committed: a drain now would roll it back
-        if held >= config["EMULATOR_JOURNAL_BATCH"] and not joins:
-            write_spooled(db.session.connection(), spooling.spool, limit)
+        if due and not joins:
+            write_spooled(db.session.connection(), spooling, limit)
         return response
     connection = db.session.connection()
     try:
@@ -127,12 +130,50 @@ def insert_entry(connection: Connection, entry: dict[str, Any], limit: int) -> N
 SPOOL = "emulator.journal_spool"  # app.extensions: the app's Spooling, when it spools
 
 
+# an entry whose tenant was deleted while it waited in a spool is not written
+SPOOLED_INSERT = insert(JournalEntry.__table__).from_select(
+    ENTRY_COLUMNS,
+    select(*(bindparam(f"spooled_{c}") for c in ENTRY_COLUMNS)).where(
+        exists().where(Tenant.id == bindparam("spooled_tenant_id"))
+    ),
+)
+# how far each spool file has been written into the journal
+SPOOL_PROGRESS = Prepared(select(JournalSpool.name, JournalSpool.drained))
+SPOOL_ADVANCE = Prepared(
+    sqlite_insert(JournalSpool.__table__).on_conflict_do_update(
+        index_elements=["name"], set_={"drained": sqlite_insert(JournalSpool.__table__).excluded.drained}
+    ),
+    ("name", "drained"),
+)
+SPOOL_FORGET = Prepared(delete(JournalSpool.__table__).where(JournalSpool.name == bindparam("name")))
+
+Row = list[Any]  # a spooled entry: JOURNAL_INSERT's parameters, in its order
+
+
 @dataclass(frozen=True)
 class Spooling:
-    """A SQLite file's spool, and the journal INSERT whose parameters its lines hold."""
+    """A SQLite file's spool, and the statements its entries go through, compiled once."""
 
     spool: Spool
-    insert: Compiled
+    insert: Compiled  # JOURNAL_INSERT: turns an entry into a spooled row
+    insert_spooled: str  # SPOOLED_INSERT's SQL
+    parameters: Callable[[Row], tuple[Any, ...]]  # a row's values in SPOOLED_INSERT's order
+    answered_at: Callable[[Row], Any]
+    tenant_of: Callable[[Row], Any]
+
+    @classmethod
+    def of(cls, spool: Spool, dialect: Dialect) -> Spooling:
+        insert = JOURNAL_INSERT.compile(dialect)
+        spooled = SPOOLED_INSERT.compile(dialect=dialect)
+        order = [insert.names.index(name.removeprefix("spooled_")) for name in spooled.positiontup or []]
+        return cls(
+            spool,
+            insert,
+            spooled.string,
+            operator.itemgetter(*order),
+            operator.itemgetter(insert.names.index("at")),
+            operator.itemgetter(insert.names.index("tenant_id")),
+        )
 
 
 def drain() -> None:
@@ -145,37 +186,33 @@ def drain() -> None:
     if spooling is None or not spooling.spool.names():
         return
     connection = db.session.connection()
-    write_spooled(connection, spooling.spool, current_app.config["EMULATOR_JOURNAL_MAX"])
+    write_spooled(connection, spooling, current_app.config["EMULATOR_JOURNAL_MAX"])
     database.begin_again(connection)
 
 
-def write_spooled(connection: Connection, spool: Spool, limit: int) -> None:
-    """Write the spools' entries, oldest answer first, in one transaction; then remove drained files."""
+def write_spooled(connection: Connection, spooling: Spooling, limit: int) -> None:
+    """Write the spools' entries in one transaction; after its commit, remove the files drained."""
     spooled: list[Spooled] = []
     committed = False
     try:
-        database.write_alone(connection, lambda c: spooled.extend(insert_spooled(c, spool, limit)))
+        database.write_alone(connection, lambda c: spooled.extend(insert_spooled(c, spooling, limit)))
         committed = True
     finally:
-        spool.release(spooled, remove_drained=committed)
+        spooling.spool.release(spooled, remove_drained=committed)
 
 
-def insert_spooled(connection: Connection, spool: Spool, limit: int) -> list[Spooled]:
-    """Insert what the spools hold past their drained offsets, and record the new offsets.
-
-    Entries of a tenant deleted since its request are left out (nothing of it is kept).
-    """
+def insert_spooled(connection: Connection, spooling: Spooling, limit: int) -> list[Spooled]:
+    """Insert what the spools hold past their drained offsets, oldest answer first, and record
+    the new offsets. Entries of a tenant deleted since its request are left out."""
     drained = dict(SPOOL_PROGRESS.all(connection, {}))
-    spooled = spool.read(drained)
+    spooled = spooling.spool.read(drained)
     try:
-        sql, parameters = spooled_insert(connection.dialect)
-        rows = sorted((row for file in spooled for row in file.rows), key=answered_at(connection.dialect))
+        rows = sorted((row for file in spooled for row in file.rows), key=spooling.answered_at)
         if rows:
             cursor = connection.connection.cursor()
-            cursor.executemany(sql, map(parameters, rows))
+            cursor.executemany(spooling.insert_spooled, map(spooling.parameters, rows))
             cursor.close()
-        tenant_of = spooled_tenant(connection.dialect)
-        for tenant_id, written in Counter(map(tenant_of, rows)).items():
+        for tenant_id, written in Counter(map(spooling.tenant_of, rows)).items():
             trim(tenant_id, limit, connection, written)
         for file in spooled:
             if file.offset != drained.get(file.name, 0):
@@ -183,47 +220,10 @@ def insert_spooled(connection: Connection, spool: Spool, limit: int) -> list[Spo
         for name in drained.keys() - {file.name for file in spooled}:  # removed after an earlier drain
             SPOOL_FORGET.execute(connection, {"name": name})
     except BaseException:
-        spool.release(spooled, remove_drained=False)
+        spooling.spool.release(spooled, remove_drained=False)
         spooled.clear()
         raise
     return spooled
-
-
-# how far each spool file has been drained, and the entries' INSERT, which leaves out those of
-# a tenant deleted while they waited (SQLite only, so the spooled rows are already its parameters)
-SPOOL_PROGRESS = Prepared(select(JournalSpool.name, JournalSpool.drained))
-SPOOL_ADVANCE = Prepared(
-    sqlite_insert(JournalSpool.__table__).on_conflict_do_update(
-        index_elements=["name"], set_={"drained": sqlite_insert(JournalSpool.__table__).excluded.drained}
-    ),
-    ("name", "drained"),
-)
-SPOOL_FORGET = Prepared(delete(JournalSpool.__table__).where(JournalSpool.name == bindparam("name")))
-SPOOLED_INSERT = insert(JournalEntry.__table__).from_select(
-    ENTRY_COLUMNS,
-    select(*(bindparam(f"spooled_{c}") for c in ENTRY_COLUMNS)).where(
-        exists().where(Tenant.id == bindparam("spooled_tenant_id"))
-    ),
-)
-
-
-@functools.cache
-def spooled_insert(dialect: Dialect) -> tuple[str, Callable[[list[Any]], tuple[Any, ...]]]:
-    """The spooled entries' INSERT, and what picks its parameters from a spooled row."""
-    compiled = SPOOLED_INSERT.compile(dialect=dialect)
-    spooled = JOURNAL_INSERT.compile(dialect).names
-    order = [spooled.index(name.removeprefix("spooled_")) for name in compiled.positiontup or []]
-    return compiled.string, operator.itemgetter(*order)
-
-
-@functools.cache
-def answered_at(dialect: Dialect) -> Callable[[list[Any]], Any]:
-    return operator.itemgetter(JOURNAL_INSERT.compile(dialect).names.index("at"))
-
-
-@functools.cache
-def spooled_tenant(dialect: Dialect) -> Callable[[list[Any]], Any]:
-    return operator.itemgetter(JOURNAL_INSERT.compile(dialect).names.index("tenant_id"))
 
 
 def entry_of(tenant_id: int, req: Request, response: Response, context: Any, limit: int) -> dict[str, Any]:

@@ -34,6 +34,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+BATCH_BYTES = 1 << 20  # a spool this big is written whatever its count of lines
+
 
 @dataclass
 class Spooled:
@@ -48,15 +50,19 @@ class Spooled:
 class Spool:
     """The spool files of one SQLite database file, and this process's own."""
 
-    def __init__(self, database: str) -> None:
+    def __init__(self, database: str, batch: int, batch_bytes: int = BATCH_BYTES) -> None:
         self.prefix = f"{database}.spool."
+        self.batch = batch
+        self.batch_bytes = batch_bytes
         self.guard = threading.Lock()  # this process's threads append one at a time
         self.pid = -1
         self.fd = -1
         self.lines = 0  # lines in this process's current file
+        self.size = 0  # and their bytes
 
-    def append(self, row: list[Any]) -> int:
-        """Add an entry (the journal INSERT's parameters); how many this process's file now holds."""
+    def append(self, row: list[Any]) -> bool:
+        """Add an entry (the journal INSERT's parameters); whether this process's file is due to
+        be written: ``batch`` lines, or ``batch_bytes`` (a drain reads whole files into memory)."""
         line = (json.dumps(row) + "\n").encode()  # ASCII: no value can fail to encode
         with self.guard:
             while True:
@@ -73,13 +79,14 @@ class Spool:
             finally:
                 fcntl.flock(self.fd, fcntl.LOCK_UN)
             self.lines += 1
-            return self.lines
+            self.size += len(line)
+            return self.lines >= self.batch or self.size >= self.batch_bytes
 
     def open(self) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC
         self.fd = os.open(self.prefix + secrets.token_hex(8), flags, 0o600)
         self.pid = os.getpid()
-        self.lines = 0
+        self.lines = self.size = 0
 
     def names(self) -> list[str]:
         """The spool files there are now, of every process."""
@@ -98,10 +105,9 @@ class Spool:
             start = drained.get(name, 0)
             data = os.pread(fd, max(os.fstat(fd).st_size - start, 0), start)
             whole = data[: data.rfind(b"\n") + 1]  # a line being appended is read next time
-            spooled = Spooled(name, fd, start + len(whole))
-            if whole:
-                spooled.rows = json.loads(b"[" + whole.rstrip(b"\n").replace(b"\n", b",") + b"]")
-            found.append(spooled)
+            found.append(
+                Spooled(name, fd, start + len(whole), [json.loads(line) for line in whole.splitlines()])
+            )
         return found
 
     def release(self, spooled: list[Spooled], remove_drained: bool) -> None:

@@ -67,6 +67,16 @@ def test_the_request_that_fills_a_batch_writes_it(batched: FlaskClient, sqlite_f
     assert spool_files(sqlite_file) == []
 
 
+def test_a_spool_is_written_once_it_holds_a_mebibyte_whatever_its_count(
+    build_app: Callable[..., Flask], sqlite_file: Path
+) -> None:
+    """A drain reads whole files into memory: big entries are written before they pile up."""
+    tenant = acme(build_app(EMULATOR_JOURNAL_BATCH=1000).test_client())
+    for number in range(20):  # about 60 KB each: past a mebibyte at the 18th
+        tenant.post("/Users", {"userName": f"u{number}", "padding": "x" * 60_000})
+    assert 17 <= len(stored(sqlite_file)) < 20
+
+
 def test_a_journal_read_writes_what_is_spooled_first(batched: FlaskClient, sqlite_file: Path) -> None:
     tenant = acme(batched)
     tenant.get("/Users", query_string={"n": 0})
