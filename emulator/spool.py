@@ -26,6 +26,7 @@ not a file, and possibly other hosts): there every entry is written as its reque
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -75,7 +76,10 @@ class Spool:
                 os.close(self.fd)
                 self.fd = -1
             try:
-                os.write(self.fd, line)
+                written = os.write(self.fd, line)
+                if written != len(line):  # a full disk: take the part back, so only whole lines are kept
+                    os.ftruncate(self.fd, os.fstat(self.fd).st_size - written)
+                    raise OSError(errno.ENOSPC, f"the journal's spool {self.prefix}* is out of space")
             finally:
                 fcntl.flock(self.fd, fcntl.LOCK_UN)
             self.lines += 1

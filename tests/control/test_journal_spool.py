@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -48,6 +49,10 @@ def stored(sqlite_file: Path) -> list[str]:
 def tenant_ids(sqlite_file: Path) -> list[int]:
     with sqlite3.connect(sqlite_file) as connection:
         return [tenant_id for (tenant_id,) in connection.execute("SELECT id FROM tenant")]
+
+
+def spool_of(client: FlaskClient) -> spool.Spool:
+    return client.application.extensions[journal.SPOOL].spool
 
 
 def spool_files(sqlite_file: Path) -> list[Path]:
@@ -179,3 +184,24 @@ def test_a_drain_that_dies_after_its_commit_writes_nothing_twice(
     assert [e["query"] for e in reversed(page["entries"])] == ["n=0", "n=1", "n=2"]
     assert page["bound"]["kept"] == 3
     assert spool_files(sqlite_file) == []
+
+
+def test_a_line_cut_short_by_a_full_disk_is_taken_back(
+    batched: FlaskClient, sqlite_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The spool holds whole lines only: an entry half written is removed, and the next one,
+    and every read after it, is whole."""
+    tenant = acme(batched)
+    tenant.get("/Users", query_string={"n": 0})
+    real_write = os.write
+
+    def disk_full(fd: int, data: bytes) -> int:
+        return real_write(fd, data[: len(data) // 2])
+
+    with monkeypatch.context() as patched:
+        patched.setattr(spool.os, "write", disk_full)
+        with pytest.raises(OSError, match="out of space"):
+            spool_of(batched).append(["half"])
+    tenant.get("/Users", query_string={"n": 1})
+
+    assert [e["query"] for e in reversed(batched.get(JOURNAL).get_json()["entries"])] == ["n=0", "n=1"]
