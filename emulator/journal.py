@@ -139,9 +139,10 @@ SPOOLED_INSERT = insert(JournalEntry.__table__).from_select(
 )
 # how far each spool file has been written into the journal
 SPOOL_PROGRESS = Prepared(select(JournalSpool.name, JournalSpool.drained))
+SPOOL_ADVANCE_INSERT = sqlite_insert(JournalSpool.__table__)
 SPOOL_ADVANCE = Prepared(
-    sqlite_insert(JournalSpool.__table__).on_conflict_do_update(
-        index_elements=["name"], set_={"drained": sqlite_insert(JournalSpool.__table__).excluded.drained}
+    SPOOL_ADVANCE_INSERT.on_conflict_do_update(
+        index_elements=["name"], set_={"drained": SPOOL_ADVANCE_INSERT.excluded.drained}
     ),
     ("name", "drained"),
 )
@@ -192,38 +193,33 @@ def drain() -> None:
 
 def write_spooled(connection: Connection, spooling: Spooling, limit: int) -> None:
     """Write the spools' entries in one transaction; after its commit, remove the files drained."""
-    spooled: list[Spooled] = []
+    spooled: list[Spooled] = []  # filled by the transaction, released whatever becomes of it
     committed = False
     try:
-        database.write_alone(connection, lambda c: spooled.extend(insert_spooled(c, spooling, limit)))
+        database.write_alone(connection, lambda c: insert_spooled(c, spooling, limit, spooled))
         committed = True
     finally:
         spooling.spool.release(spooled, remove_drained=committed)
 
 
-def insert_spooled(connection: Connection, spooling: Spooling, limit: int) -> list[Spooled]:
+def insert_spooled(connection: Connection, spooling: Spooling, limit: int, spooled: list[Spooled]) -> None:
     """Insert what the spools hold past their drained offsets, oldest answer first, and record
-    the new offsets. Entries of a tenant deleted since its request are left out."""
+    the new offsets; the files read go in ``spooled``. Entries of a tenant deleted since its
+    request are left out."""
     drained = dict(SPOOL_PROGRESS.all(connection, {}))
-    spooled = spooling.spool.read(drained)
-    try:
-        rows = sorted((row for file in spooled for row in file.rows), key=spooling.answered_at)
-        if rows:
-            cursor = connection.connection.cursor()
-            cursor.executemany(spooling.insert_spooled, map(spooling.parameters, rows))
-            cursor.close()
-        for tenant_id, written in Counter(map(spooling.tenant_of, rows)).items():
-            trim(tenant_id, limit, connection, written)
-        for file in spooled:
-            if file.offset != drained.get(file.name, 0):
-                SPOOL_ADVANCE.execute(connection, {"name": file.name, "drained": file.offset})
-        for name in drained.keys() - {file.name for file in spooled}:  # removed after an earlier drain
-            SPOOL_FORGET.execute(connection, {"name": name})
-    except BaseException:
-        spooling.spool.release(spooled, remove_drained=False)
-        spooled.clear()
-        raise
-    return spooled
+    spooled.extend(spooling.spool.read(drained))
+    rows = sorted((row for file in spooled for row in file.rows), key=spooling.answered_at)
+    if rows:
+        cursor = connection.connection.cursor()
+        cursor.executemany(spooling.insert_spooled, map(spooling.parameters, rows))
+        cursor.close()
+    for tenant_id, written in Counter(map(spooling.tenant_of, rows)).items():
+        trim(tenant_id, limit, connection, written)
+    for file in spooled:
+        if file.offset != drained.get(file.name, 0):
+            SPOOL_ADVANCE.execute(connection, {"name": file.name, "drained": file.offset})
+    for name in drained.keys() - {file.name for file in spooled}:  # removed after an earlier drain
+        SPOOL_FORGET.execute(connection, {"name": name})
 
 
 def entry_of(tenant_id: int, req: Request, response: Response, context: Any, limit: int) -> dict[str, Any]:

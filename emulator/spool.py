@@ -53,6 +53,7 @@ class Spool:
 
     def __init__(self, database: str, batch: int, batch_bytes: int = BATCH_BYTES) -> None:
         self.prefix = f"{database}.spool."
+        self.directory, self.stem = os.path.split(self.prefix)
         self.batch = batch
         self.batch_bytes = batch_bytes
         self.guard = threading.Lock()  # this process's threads append one at a time
@@ -94,35 +95,37 @@ class Spool:
 
     def names(self) -> list[str]:
         """The spool files there are now, of every process."""
-        directory, prefix = os.path.split(self.prefix)
-        return [name for name in os.listdir(directory or ".") if name.startswith(prefix)]
+        return [name for name in os.listdir(self.directory or ".") if name.startswith(self.stem)]
 
     def read(self, drained: dict[str, int]) -> list[Spooled]:
-        """Every spool's whole lines past its drained offset; the files stay open for ``release``."""
-        found = []
-        directory = os.path.dirname(self.prefix)
-        for name in self.names():
-            try:
-                fd = os.open(os.path.join(directory, name), os.O_RDONLY | os.O_CLOEXEC)
-            except FileNotFoundError:  # removed by a drain that committed since the listing
-                continue
-            start = drained.get(name, 0)
-            data = os.pread(fd, max(os.fstat(fd).st_size - start, 0), start)
-            whole = data[: data.rfind(b"\n") + 1]  # a line being appended is read next time
-            found.append(
-                Spooled(name, fd, start + len(whole), [json.loads(line) for line in whole.splitlines()])
-            )
+        """Every spool's whole lines past its drained offset; the files stay open for ``release``
+        (closed here if reading one fails)."""
+        found: list[Spooled] = []
+        try:
+            for name in self.names():
+                try:
+                    fd = os.open(os.path.join(self.directory, name), os.O_RDONLY | os.O_CLOEXEC)
+                except FileNotFoundError:  # removed by a drain that committed since the listing
+                    continue
+                file = Spooled(name, fd, drained.get(name, 0))
+                found.append(file)
+                data = os.pread(fd, max(os.fstat(fd).st_size - file.offset, 0), file.offset)
+                whole = data[: data.rfind(b"\n") + 1]  # a line being appended is read next time
+                file.rows = [json.loads(line) for line in whole.splitlines()]
+                file.offset += len(whole)
+        except BaseException:
+            self.release(found, remove_drained=False)
+            raise
         return found
 
     def release(self, spooled: list[Spooled], remove_drained: bool) -> None:
         """Close the files a drain read; after its commit, first remove each one read to its end."""
-        directory = os.path.dirname(self.prefix)
         for file in spooled:
             try:
                 if remove_drained:
                     fcntl.flock(file.fd, fcntl.LOCK_EX)  # no append in between: its owner holds this
                     if os.fstat(file.fd).st_size == file.offset:
                         with contextlib.suppress(FileNotFoundError):
-                            os.unlink(os.path.join(directory, file.name))
+                            os.unlink(os.path.join(self.directory, file.name))
             finally:
                 os.close(file.fd)  # closing drops the flock
