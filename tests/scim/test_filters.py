@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 from urllib.parse import quote
@@ -15,7 +16,9 @@ SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 
 @pytest.fixture
 def people(tenant: ScimTenant) -> dict[str, dict[str, Any]]:
-    """Four users with varied attributes, by userName."""
+    """Four users with varied attributes, by userName, each created in a later millisecond than
+    the one before (meta.created is shown to the millisecond: two users created within one look
+    equally old to a client, and `meta.created ge` of the second then matches the first too)."""
     alice = tenant.create_user(
         "Alice@Example.com",
         externalId="ext-Alice",
@@ -30,6 +33,7 @@ def people(tenant: ScimTenant) -> dict[str, dict[str, Any]]:
         schemas=[USER, ENTERPRISE],
         **{ENTERPRISE: {"department": "Engineering", "employeeNumber": "100"}},
     )
+    time.sleep(0.002)
     bob = tenant.create_user(
         "bob@example.com",
         externalId="ext-bob",
@@ -43,6 +47,7 @@ def people(tenant: ScimTenant) -> dict[str, dict[str, Any]]:
         schemas=[USER, ENTERPRISE],
         **{ENTERPRISE: {"department": "Sales", "employeeNumber": "200"}},
     )
+    time.sleep(0.002)
     carol = tenant.create_user(
         "carol@other.org",
         displayName="Carol Jensen",
@@ -51,6 +56,7 @@ def people(tenant: ScimTenant) -> dict[str, dict[str, Any]]:
         name={"givenName": "Carol", "familyName": "Jensen"},
         emails=[{"value": "carol@work.example", "type": "work", "primary": False}],
     )
+    time.sleep(0.002)
     dave = tenant.create_user("dave")
     return {u["userName"]: u for u in (alice, bob, carol, dave)}
 
