@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, Request, Response, current_app, g, request
-from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select, text, update
+from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
@@ -346,9 +346,24 @@ def mask_json(value: Any) -> Any:
     return value
 
 
-# the id at a given depth of a tenant's journal, newest first (built once: this runs on every request)
-ENTRY_AT_DEPTH = text(
-    "SELECT id FROM journal_entry WHERE tenant_id = :tenant_id ORDER BY id DESC LIMIT 1 OFFSET :depth"
+# a trim's statements, run on every few dozen entries a tenant is written (emulator/prepared.py)
+_entries = JournalEntry.__table__
+ENTRY_AT_DEPTH = Prepared(  # the id at a given depth of a tenant's journal, newest first
+    select(_entries.c.id)
+    .where(_entries.c.tenant_id == bindparam("tenant_id"))
+    .order_by(_entries.c.id.desc())
+    .limit(1)
+    .offset(bindparam("depth"))
+)
+TRIM_ENTRIES = Prepared(
+    delete(_entries).where(
+        _entries.c.tenant_id == bindparam("tenant_id"), _entries.c.id <= bindparam("cutoff")
+    )
+)
+COUNT_DROPPED = Prepared(
+    update(Tenant.__table__)
+    .where(Tenant.__table__.c.id == bindparam("tenant_id"))
+    .values(journal_dropped=Tenant.__table__.c.journal_dropped + bindparam("dropped"))
 )
 
 
@@ -370,22 +385,12 @@ def trim(tenant_id: int, limit: int, connection: Connection, written: int = 1) -
         written_since_trim[tenant_id] = written
         return
     written_since_trim[tenant_id] = 0
-    over = connection.execute(
-        ENTRY_AT_DEPTH, {"tenant_id": tenant_id, "depth": limit + max(limit // 10, 1)}
-    ).scalar_one_or_none()
+    over = ENTRY_AT_DEPTH.first(connection, {"tenant_id": tenant_id, "depth": limit + max(limit // 10, 1)})
     if over is None:
         return
-    cutoff = connection.execute(ENTRY_AT_DEPTH, {"tenant_id": tenant_id, "depth": limit}).scalar_one()
-    entries = JournalEntry.__table__
-    dropped = connection.execute(
-        delete(entries).where(entries.c.tenant_id == tenant_id, entries.c.id <= cutoff)
-    ).rowcount
-    tenant = Tenant.__table__
-    connection.execute(
-        update(tenant)
-        .where(tenant.c.id == tenant_id)
-        .values(journal_dropped=tenant.c.journal_dropped + dropped)
-    )
+    (cutoff,) = ENTRY_AT_DEPTH.first(connection, {"tenant_id": tenant_id, "depth": limit})
+    dropped = TRIM_ENTRIES.execute(connection, {"tenant_id": tenant_id, "cutoff": cutoff})
+    COUNT_DROPPED.execute(connection, {"tenant_id": tenant_id, "dropped": dropped})
 
 
 # -- reading ----------------------------------------------------------------------------------

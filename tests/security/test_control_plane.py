@@ -342,11 +342,9 @@ def test_secrets_come_from_the_secrets_module() -> None:
 
 # every SQL statement the emulator writes out as text, each a literal with bound parameters for
 # its values: PostgreSQL's schema-creation lock (database.schema_lock), SQLite's connection
-# set-up (database.tune_sqlite), the journal's trim query (journal.ENTRY_AT_DEPTH) and SQLite's
-# planner hint for indexed filters (query.Lister.narrowed)
+# set-up (database.tune_sqlite) and SQLite's planner hint for indexed filters (query.Lister.narrowed)
 ALLOWED_SQL = re.compile(
     r"^(SELECT pg_advisory_(un)?lock\(\d+\)|PRAGMA \w+ = \w+|PRAGMA wal_checkpoint\(PASSIVE\)|BEGIN( IMMEDIATE)?"
-    r"|SELECT id FROM journal_entry WHERE tenant_id = :tenant_id ORDER BY id DESC LIMIT 1 OFFSET :depth"
     r"|likely\(resource\.tenant_id = :likely_tenant\))$"
 )
 SQL_CALLS = ("text", "execute", "exec_driver_sql", "executescript", "literal_column")
