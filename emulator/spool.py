@@ -9,13 +9,16 @@ Every reader of the journal drains first, so it sees every request answered so f
 
 The protocol, for any number of processes sharing the database file:
 
-- A process appends a whole line in one ``write`` to its own file (``<database>.spool.<token>``,
-  a new random token for each file), holding the file's ``flock``.
+- A process owns one spool file at a time (``<database>.spool.<token>``, a new random token
+  for each), and holds an exclusive ``flock`` on it for as long as it owns it; the lock is
+  taken before the file gets its name, so no file is ever seen without its owner's lock.
+- An append is one ``write`` of a whole line to the owner's file: no lock, no ``stat``.
 - A drain runs in a writer transaction, so one at a time. It reads each file from where the
   ``journal_spool`` table says the last drain stopped, up to the last whole line, and writes
   the entries and the new offsets in that transaction.
-- After the commit, a file read to its end is removed (under its ``flock``). Its owner finds
-  the file gone at its next append (no links left) and starts a new one.
+- After the commit, a file read to its end is removed by its owner, when the drain is its
+  owner's (it then starts a new file at its next append), or by any drain when its lock is
+  free: its owner is gone (exited, or killed), and nothing can be appended to it any more.
 
 A drain that dies between its commit and the removal leaves a file whose offset the table
 already has: nothing is written twice, and nothing is lost. A killed worker's spool is
@@ -58,8 +61,9 @@ class Spool:
         self.batch_bytes = batch_bytes
         self.guard = threading.Lock()  # this process's threads append one at a time
         self.pid = -1
-        self.fd = -1
-        self.lines = 0  # lines in this process's current file
+        self.fd = -1  # this process's file, locked while it is this process's
+        self.name = ""
+        self.lines = 0  # lines this process appended since it last drained (or started its file)
         self.size = 0  # and their bytes
 
     def append(self, row: list[Any]) -> bool:
@@ -67,30 +71,35 @@ class Spool:
         be written: ``batch`` lines, or ``batch_bytes`` (a drain reads whole files into memory)."""
         line = (json.dumps(row) + "\n").encode()  # ASCII: no value can fail to encode
         with self.guard:
-            while True:
-                if self.fd < 0 or self.pid != os.getpid():  # none yet, or a forked child's parent's
-                    self.open()
-                fcntl.flock(self.fd, fcntl.LOCK_EX)
-                if os.fstat(self.fd).st_nlink:
-                    break
-                fcntl.flock(self.fd, fcntl.LOCK_UN)  # drained and removed: start a new file
-                os.close(self.fd)
-                self.fd = -1
-            try:
-                written = os.write(self.fd, line)
-                if written != len(line):  # a full disk: take the part back, so only whole lines are kept
-                    os.ftruncate(self.fd, os.fstat(self.fd).st_size - written)
-                    raise OSError(errno.ENOSPC, f"the journal's spool {self.prefix}* is out of space")
-            finally:
-                fcntl.flock(self.fd, fcntl.LOCK_UN)
+            if self.fd < 0 or self.pid != os.getpid():  # none yet, or a forked child's parent's
+                self.open()
+            written = os.write(self.fd, line)
+            if written != len(line):  # a full disk: take the part back, so only whole lines are kept
+                os.ftruncate(self.fd, os.fstat(self.fd).st_size - written)
+                raise OSError(errno.ENOSPC, f"the journal's spool {self.prefix}* is out of space")
             self.lines += 1
             self.size += len(line)
             return self.lines >= self.batch or self.size >= self.batch_bytes
 
     def open(self) -> None:
+        """Start a new file of this process's, locked before it is named (a drain takes a file
+        without its lock for one whose owner is gone)."""
+        if self.fd >= 0:  # a forked child's copy of its parent's file: the parent keeps its lock
+            os.close(self.fd)
+            self.fd = -1
+        token = secrets.token_hex(8)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC
-        self.fd = os.open(self.prefix + secrets.token_hex(8), flags, 0o600)
-        self.pid = os.getpid()
+        unnamed = os.path.join(self.directory, f".{self.stem}{token}")  # not listed by names()
+        fd = os.open(unnamed, flags, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.rename(unnamed, self.prefix + token)
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(unnamed)
+            raise
+        self.fd, self.name, self.pid = fd, self.stem + token, os.getpid()
         self.lines = self.size = 0
 
     def names(self) -> list[str]:
@@ -119,13 +128,35 @@ class Spool:
         return found
 
     def release(self, spooled: list[Spooled], remove_drained: bool) -> None:
-        """Close the files a drain read; after its commit, first remove each one read to its end."""
+        """Close the files a drain read; after its commit, first remove those read to their end
+        that this process owns, or that no process does any more."""
         for file in spooled:
             try:
                 if remove_drained:
-                    fcntl.flock(file.fd, fcntl.LOCK_EX)  # no append in between: its owner holds this
-                    if os.fstat(file.fd).st_size == file.offset:
-                        with contextlib.suppress(FileNotFoundError):
-                            os.unlink(os.path.join(self.directory, file.name))
+                    if file.name == self.name and self.pid == os.getpid():
+                        self.drained_own(file.offset)
+                    else:
+                        self.remove_if_abandoned(file)
             finally:
-                os.close(file.fd)  # closing drops the flock
+                os.close(file.fd)
+
+    def drained_own(self, offset: int) -> None:
+        """This process's file was written up to ``offset``: if that is all of it, it goes, and
+        the next append starts a new one."""
+        with self.guard:  # no append of this process's threads in between
+            if self.fd >= 0 and os.fstat(self.fd).st_size == offset:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(self.directory, self.name))
+                os.close(self.fd)
+                self.fd = -1
+            self.lines = self.size = 0
+
+    def remove_if_abandoned(self, file: Spooled) -> None:
+        """Remove another process's file read to its end, when that process holds it no more."""
+        try:
+            fcntl.flock(file.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # its owner is alive, and removes it itself
+        if os.fstat(file.fd).st_size == file.offset:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self.directory, file.name))

@@ -205,3 +205,45 @@ def test_a_line_cut_short_by_a_full_disk_is_taken_back(
     tenant.get("/Users", query_string={"n": 1})
 
     assert [e["query"] for e in reversed(batched.get(JOURNAL).get_json()["entries"])] == ["n=0", "n=1"]
+
+
+def test_a_file_goes_when_its_owner_drained_it_or_when_its_owner_is_gone(
+    build_app: Callable[..., Flask], sqlite_file: Path
+) -> None:
+    """Two emulators on one file, as two workers: a drain by one writes the other's entries but
+    leaves its file, which its owner still appends to; once the owner is gone (its lock free),
+    the next drain that reads the file to its end removes it."""
+    worker = build_app(EMULATOR_JOURNAL_BATCH=4).test_client()
+    reader = build_app(EMULATOR_JOURNAL_BATCH=4).test_client()
+    tenant = acme(worker)
+    tenant.get("/Users", query_string={"n": 0})
+    (file,) = spool_files(sqlite_file)
+
+    assert [e["query"] for e in reader.get(JOURNAL).get_json()["entries"]] == ["n=0"]
+    assert spool_files(sqlite_file) == [file]  # its owner is alive: it appends to it still
+
+    tenant.get("/Users", query_string={"n": 1})
+    assert [e["query"] for e in reader.get(JOURNAL).get_json()["entries"]] == ["n=1", "n=0"]
+    assert spool_files(sqlite_file) == [file]
+
+    tenant.get("/Users", query_string={"n": 2})
+    os.close(spool_of(worker).fd)  # the owner dies: the kernel closes its file, and its lock goes
+
+    assert [e["query"] for e in reader.get(JOURNAL).get_json()["entries"]] == ["n=2", "n=1", "n=0"]
+    assert spool_files(sqlite_file) == []
+
+
+def test_the_owner_removes_its_own_file_once_it_is_written_and_starts_another(
+    batched: FlaskClient, sqlite_file: Path
+) -> None:
+    tenant = acme(batched)
+    tenant.get("/Users", query_string={"n": 0})
+    (first,) = spool_files(sqlite_file)
+    batched.get(JOURNAL)
+    assert spool_files(sqlite_file) == []
+
+    tenant.get("/Users", query_string={"n": 1})
+
+    (second,) = spool_files(sqlite_file)
+    assert second != first
+    assert [e["query"] for e in batched.get(JOURNAL).get_json()["entries"]] == ["n=1", "n=0"]
