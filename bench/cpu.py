@@ -2,9 +2,10 @@
 
 Throughput on this machine drifts by 10-30% between runs, so a change of a few per cent
 cannot be seen in req/s. This measures what a request costs instead: each variant is a
-gunicorn server (2 sync workers by default, as ``bench.run``) with its own settings, all on one
-SQLite file seeded by a separate server (a worker that seeded 10,000 users carries a bigger
-heap, and made whichever variant did the seeding look slower). wrk drives each in turn,
+gunicorn server (2 sync workers by default, as ``bench.run``) with its own settings, each on its
+own copy of one SQLite file seeded by a separate server (a worker that seeded 10,000 users
+carries a bigger heap, and made whichever variant did the seeding look slower; and variants of
+different code must not share a journal spool). wrk drives each in turn,
 rounds alternating the order, and the workers' user and system time from ``/proc`` is divided
 by the requests they answered. The medians are printed.
 
@@ -17,10 +18,12 @@ by the requests they answered. The medians are printed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
 import shutil
+import sqlite3
 import statistics
 import tempfile
 from pathlib import Path
@@ -52,6 +55,19 @@ def cpu_seconds(server: Server) -> tuple[float, float]:
     return user / ticks, system / ticks
 
 
+def database(path: Path) -> dict[str, str]:
+    return {"DATABASE_URL": f"sqlite:///{path}", "EMULATOR_TENANTS_DIR": ""}
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """A copy of a SQLite database with what its write-ahead log holds (a file copy misses it)."""
+    with (
+        contextlib.closing(sqlite3.connect(source)) as reader,
+        contextlib.closing(sqlite3.connect(target)) as writer,
+    ):
+        reader.backup(writer)
+
+
 def variant(text: str) -> tuple[str, str, dict[str, str]]:
     """``name:KEY=VALUE,KEY=VALUE``; ``name@/a/checkout:...`` serves another checkout's code."""
     name, _, settings = text.partition(":")
@@ -71,15 +87,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="bench-cpu-"))
-    common = {"DATABASE_URL": f"sqlite:///{work / 'emulator.db'}", "EMULATOR_TENANTS_DIR": ""}
-    seeder = Server("seeder", "app:app", 1, {**common, "EMULATOR_JOURNAL": "off"}, work)
+    seeded = work / "seeded.db"
+    seeder = Server("seeder", "app:app", 1, {**database(seeded), "EMULATOR_JOURNAL": "off"}, work)
     servers = {
-        name: Server(name, "app:app", args.workers, {**common, **env}, work, root=Path(root))
+        name: Server(
+            name, "app:app", args.workers, {**database(work / f"{name}.db"), **env}, work, root=Path(root)
+        )
         for name, root, env in args.variant
     }
     try:
-        for server in (seeder, *servers.values()):
-            server.start("/_emulator/health")
+        seeder.start("/_emulator/health")
         seed_emulator_tenant(seeder.url, "s", SIZE, f"s{SIZE}-user")
         sample = random.Random(1).sample(range(1, SIZE + 1), 2000)
         names = write_lines(work / "names.txt", [user_name(SIZE, i) for i in sample])
@@ -89,6 +106,10 @@ def main(argv: list[str] | None = None) -> None:
         patch.write_text(json.dumps(ENTRA_PATCH))
         prefix = emulator_prefix("s")
         ids = write_lines(work / "ids.txt", fetch_ids(seeder.url + prefix, TOKEN, 2000))
+        seeder.stop()
+        for server in servers.values():
+            copy_database(seeded, Path(server.env["DATABASE_URL"].removeprefix("sqlite:///")))
+            server.start("/_emulator/health")
         scripts = {
             "filter": ("get.lua", {"BENCH_PATH": prefix + "/Users?filter=userName%20eq%20%22{name}%22", "BENCH_NAMES": str(names)}),
             "create": ("create.lua", {"BENCH_PATH": prefix + "/Users", "BENCH_BODY": str(body)}),
@@ -106,6 +127,8 @@ def main(argv: list[str] | None = None) -> None:
                     before = cpu_seconds(server)
                     run = wrk(script, server.url, env, args.seconds, 4)
                     after = cpu_seconds(server)
+                    if run.failed:  # a variant that answers errors measures nothing
+                        raise RuntimeError(f"{name} answered {workload} with errors: {run.errors}")
                     answered = max(run.requests, 1)
                     user, system = ((a - b) * 1e6 / answered for a, b in zip(after, before, strict=True))
                     results.setdefault((workload, name), []).append((run.rps, user, system))
