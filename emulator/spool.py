@@ -31,14 +31,22 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import json
 import os
 import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 BATCH_BYTES = 1 << 20  # a spool this big is written whatever its count of lines
+
+
+def encoded(row: list[Any]) -> bytes:
+    """An entry's line, by orjson: it writes and reads one in a sixth of json's time, and this is
+    paid on every request. Every value is a number or text without lone surrogates (bodies are
+    decoded with replacement, headers and faults are JSON text already), which orjson takes."""
+    return orjson.dumps(row) + b"\n"
 
 
 @dataclass
@@ -69,7 +77,7 @@ class Spool:
     def append(self, row: list[Any]) -> bool:
         """Add an entry (the journal INSERT's parameters); whether this process's file is due to
         be written: ``batch`` lines, or ``batch_bytes`` (a drain reads whole files into memory)."""
-        line = (json.dumps(row) + "\n").encode()  # ASCII: no value can fail to encode
+        line = encoded(row)
         with self.guard:
             if self.fd < 0 or self.pid != os.getpid():  # none yet, or a forked child's parent's
                 self.open()
@@ -120,7 +128,7 @@ class Spool:
                 found.append(file)
                 data = os.pread(fd, max(os.fstat(fd).st_size - file.offset, 0), file.offset)
                 whole = data[: data.rfind(b"\n") + 1]  # a line being appended is read next time
-                file.rows = [json.loads(line) for line in whole.splitlines()]
+                file.rows = [orjson.loads(line) for line in whole.splitlines()]
                 file.offset += len(whole)
         except BaseException:
             self.release(found, remove_drained=False)

@@ -247,3 +247,15 @@ def test_the_owner_removes_its_own_file_once_it_is_written_and_starts_another(
     (second,) = spool_files(sqlite_file)
     assert second != first
     assert [e["query"] for e in batched.get(JOURNAL).get_json()["entries"]] == ["n=1", "n=0"]
+
+
+def test_any_text_comes_through_the_spool_as_it_was_sent(batched: FlaskClient) -> None:
+    """One line per entry whatever the entry holds: line breaks, non-ASCII, escapes."""
+    tenant = acme(batched)
+    display = 'Zoë "Z" O\'Brien\nline two\u2028☃ \\u0041 \U0001f600'
+    tenant.create_user("zoe", displayName=display)
+
+    (entry,) = batched.get(JOURNAL).get_json()["entries"]
+
+    assert entry["request"]["body"]["displayName"] == display
+    assert entry["response"]["body"]["displayName"] == display
