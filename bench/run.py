@@ -376,7 +376,7 @@ def wrk(script: str, url: str, env: dict[str, str], seconds: int, connections: i
 
 
 def combined(runs: list[Run]) -> Run:
-    """Interleaved repeats of one system (A/B/A): throughput and percentiles averaged."""
+    """Interleaved repeats of one system (A/B/.../B/A): throughput and percentiles averaged."""
     if len(runs) == 1:
         return runs[0]
     errors = {k: sum(r.errors[k] for r in runs) for k in runs[0].errors}
@@ -754,7 +754,9 @@ class Bench:
         )
 
     def interleaved(self, order: list[str], measure: Callable[[str], Run | None]) -> dict[str, list[Run]]:
-        """Run systems in ``order`` (the emulator first and last: A/B/.../A against drift)."""
+        """Run systems in ``order`` (the emulator first and last, the emulator without its journal
+        second and second to last: A/B/.../B/A, so a drift of the machine cancels out of both
+        the ratios to the others and the journal's share)."""
         runs: dict[str, list[Run]] = {}
         for system in order:
             run = measure(system)
@@ -770,7 +772,7 @@ class Bench:
             if not self.runs(workload.key):
                 continue
             self.log(f"  [{size:,} users] {workload.title}")
-            order = [EMULATOR, FLOOR, PEER, NOJOURNAL, EMULATOR]
+            order = [EMULATOR, NOJOURNAL, FLOOR, PEER, NOJOURNAL, EMULATOR]
             if workload.key in PEER_SCANS and PEER in self.servers:
                 order.remove(PEER)
                 deferred.append((size, workload))
@@ -798,7 +800,7 @@ class Bench:
     def run_sync(self, files: dict[str, Path], plan: Plan) -> None:
         title = f"6. initial sync, {self.mode.sync_tenants} tenants at once (match + create + member add)"
         self.log(f"  {title}")
-        order = [s for s in (EMULATOR, PEER, NOJOURNAL, EMULATOR) if s in self.servers]
+        order = [s for s in (EMULATOR, NOJOURNAL, PEER, NOJOURNAL, EMULATOR) if s in self.servers]
 
         def measure(system: str) -> Run:
             env = {
@@ -993,7 +995,8 @@ def markdown(data: dict[str, Any]) -> str:
         "scim2-server 1 (its storage is per process). Load: wrk, 1 thread, "
         f"{data['connections']} connections ({data['sync_connections']} for the sync), "
         f"{mode['warmup']} s warm-up + {mode['duration']} s per run; the emulator ran first and last of "
-        "each workload (A/B/A) and its two runs are averaged.",
+        "each workload, the emulator with its journal off second and second to last (A/B/…/B/A), and "
+        "each one's two runs are averaged.",
         "- `x floor` / `x peer`: that row's req/s divided by the floor's / scim2-server's on the same workload "
         "and size. Latencies are wrk's, per request, in ms.",
         "",

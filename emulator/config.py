@@ -34,9 +34,9 @@ def settings(instance_path: str, overrides: dict[str, Any] | None = None) -> dic
         "EMULATOR_MAX_PAGE_SIZE": int(env.get("EMULATOR_MAX_PAGE_SIZE", 1000)),
         "EMULATOR_JOURNAL": env.get("EMULATOR_JOURNAL", "on").lower() not in ("0", "off", "false", "no"),
         "EMULATOR_JOURNAL_MAX": int(env.get("EMULATOR_JOURNAL_MAX", 1000)),
-        # entries a worker spools before writing them in one transaction (SQLite files only; 1: each
-        # as its request ends)
-        "EMULATOR_JOURNAL_BATCH": int(env.get("EMULATOR_JOURNAL_BATCH", 64)),
+        # entries a worker spools before it writes every worker's spool in one transaction (SQLite
+        # files only; 1: each as its request ends)
+        "EMULATOR_JOURNAL_BATCH": int(env.get("EMULATOR_JOURNAL_BATCH", 128)),
         "EMULATOR_BODY_LOG_BYTES": int(env.get("EMULATOR_BODY_LOG_BYTES", 65536)),
         # where the CLI says tenants are (it has no request to take the host from)
         "EMULATOR_PUBLIC_URL": env.get("EMULATOR_PUBLIC_URL", "http://localhost:8000/"),
