@@ -227,7 +227,9 @@ def test_a_file_goes_when_its_owner_drained_it_or_when_its_owner_is_gone(
     assert spool_files(sqlite_file) == [file]
 
     tenant.get("/Users", query_string={"n": 2})
-    os.close(spool_of(worker).fd)  # the owner dies: the kernel closes its file, and its lock goes
+    owner = spool_of(worker)
+    os.close(owner.fd)  # the owner dies: the kernel closes its file, and its lock goes
+    owner.fd = -1
 
     assert [e["query"] for e in reader.get(JOURNAL).get_json()["entries"]] == ["n=2", "n=1", "n=0"]
     assert spool_files(sqlite_file) == []
