@@ -153,8 +153,7 @@ class Spool:
         the next append starts a new one."""
         with self.guard:  # no append of this process's threads in between
             if self.fd >= 0 and os.fstat(self.fd).st_size == offset:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(os.path.join(self.directory, self.name))
+                self.remove(self.name)
                 os.close(self.fd)
                 self.fd = -1
             self.lines = self.size = 0
@@ -166,5 +165,8 @@ class Spool:
         except BlockingIOError:
             return  # its owner is alive, and removes it itself
         if os.fstat(file.fd).st_size == file.offset:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(os.path.join(self.directory, file.name))
+            self.remove(file.name)
+
+    def remove(self, name: str) -> None:
+        with contextlib.suppress(FileNotFoundError):  # another drain removed it first
+            os.unlink(os.path.join(self.directory, name))
