@@ -10,12 +10,13 @@ from . import database, faults, journal
 from .bodies import BoundedRequest, StrictJSONProvider
 from .config import settings
 from .errors import register_error_handlers
+from .request_flow import Emulator
 from .routing import RowId, TenantDispatcher
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the emulator: settings, database, blueprints, error handlers, start-up tenants."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Emulator(__name__, instance_relative_config=True)  # requests go through request_flow.serve
     app.config.from_mapping(settings(app.instance_path, test_config))
     app.request_class = BoundedRequest  # a streamed body past the limit is a 413, not cut short
     app.json = StrictJSONProvider(app)  # request.get_json: strict JSON (400, never 500)
@@ -31,10 +32,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the database and create its schema; journal every tenant request; inject faults."""
+    """Bind the database and create its schema; choose the journal's writer; close dropped connections."""
     database.init_app(app)
     journal.init_app(app)
-    faults.init_app(app)  # after the journal: its hooks see the journal's clock and feed it
+    faults.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -543,8 +543,9 @@ def tail_journal(
     """The newest entries, oldest first as in tail; --json: the API's page, newest first."""
     found = tenant_of(tenant)
     filters = {"method": method, "path": path, "status": status, "since": since}
-    newest = journal.entries(found, limit=lines, **filters)
-    bound = journal.bound(found)
+    reader = journal.read()
+    newest = reader.entries(found, limit=lines, **filters)
+    bound = reader.bound(found)
     page = {"bound": bound, "entries": [journal.as_json(e) for e in newest]}
     if as_json and not follow:
         return print_json(JournalPageSchema(), page)
@@ -580,7 +581,7 @@ def follow_journal(
             # write lock every worker queues on), and a fresh snapshot after it
             db.session.rollback()
             time.sleep(interval)
-            fresh = journal.entries(tenant, after=last, **filters)
+            fresh = journal.read().entries(tenant, after=last, **filters)
             if fresh:
                 last = fresh[0].id
                 show_entries([journal.as_json(e) for e in reversed(fresh)], as_json, header=False)
@@ -593,7 +594,7 @@ def follow_journal(
 def clear_journal(tenant: tuple[str, str]) -> None:
     """Empty a tenant's journal."""
     found = tenant_of(tenant)
-    journal.clear(found)
+    journal.read().clear(found)
     click.echo(f"cleared the journal of {found.key}")
 
 

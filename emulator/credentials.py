@@ -10,11 +10,37 @@ from typing import Any
 from sqlalchemy import select, update
 
 from . import auth
-from .auth.styles import BearerTokens, expiry
+from .auth.styles import expiry, lapse, stamp, unusable
 from .errors import ScimError
 from .extensions import db
 from .models import Account, Credential, Tenant, utcnow
-from .tenants import account_state, credential_state, scope_of
+from .tenancy import scope_of
+
+SHOWN_KINDS = ("bearer", "api_key", "access_token")  # the credentials a client presents (not codes)
+
+
+def credential_state(credential: Credential) -> dict[str, Any]:
+    """What may be shown of a stored credential: its kind and lifecycle, never the secret."""
+    body: dict[str, Any] = {
+        "id": credential.id,
+        "type": credential.kind,
+        "label": credential.label,
+        "account": credential.account.username if credential.account else None,
+        "created_at": stamp(credential.created_at),
+        "last_used_at": stamp(credential.last_used_at),
+        "validity_days": credential.validity_days,
+        "expires_at": stamp(lapse(credential)),
+        "revoked_at": stamp(credential.revoked_at),
+        "state": "active",
+    }
+    if unusable(credential):
+        body["state"] = "revoked" if credential.revoked_at else "expired"
+    return body
+
+
+def account_state(account: Account) -> dict[str, Any]:
+    """A vendor-side account (Jive admin, Jostle Automation user): never its password."""
+    return {"username": account.username, "role": account.role, "active": account.active}
 
 
 def issue(tenant: Tenant, given: dict[str, Any]) -> dict[str, Any]:
@@ -31,7 +57,7 @@ def issue(tenant: Tenant, given: dict[str, Any]) -> dict[str, Any]:
             update(Credential)
             .where(
                 Credential.tenant_id == tenant.id,
-                Credential.kind == getattr(style, "kind", None),
+                Credential.kind == style.kind,
                 Credential.account_id.is_(None)
                 if account_id is None
                 else Credential.account_id == account_id,
@@ -47,7 +73,7 @@ def issue(tenant: Tenant, given: dict[str, Any]) -> dict[str, Any]:
 def listing(tenant: Tenant) -> dict[str, Any]:
     credentials = db.session.execute(
         select(Credential)
-        .where(Credential.tenant_id == tenant.id, Credential.kind.in_(("bearer", "api_key", "access_token")))
+        .where(Credential.tenant_id == tenant.id, Credential.kind.in_(SHOWN_KINDS))
         .order_by(Credential.id)
     ).scalars()
     return {
@@ -85,8 +111,8 @@ def edit(tenant: Tenant, credential_id: int, changes: dict[str, Any]) -> dict[st
     if unknown:
         raise ScimError(400, f"cannot change {', '.join(sorted(unknown))} of a credential", "invalidValue")
     if "validity_days" in changes:
-        style = next((s for s in scope_of(tenant).profile.auth if isinstance(s, BearerTokens)), None)
-        if style is None or credential.kind != style.kind:
+        style = next((s for s in scope_of(tenant).profile.auth if s.kind == credential.kind), None)
+        if style is None:
             raise ScimError(400, "this credential has no validity in days", "invalidValue")
         style.check_validity(changes["validity_days"])
         credential.validity_days = changes["validity_days"]

@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, has_request_context, request
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
 
 from .extensions import db
+from .request_state import RequestState, current
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
@@ -30,16 +31,15 @@ TUNED: weakref.WeakKeyDictionary[Engine, SQLiteTransactions] = weakref.WeakKeyDi
 WRITER_LOCK_TIMEOUT = 30.0
 
 
-def finish_request(response: Response) -> Response:
+def finish_request(state: RequestState, response: Response) -> None:
     """Commit a request's write when it succeeded (with its journal entry, written just before);
     roll back a failed one. A read's snapshot is left to the session's teardown."""
-    if not request_writes():
-        return response
+    if not request_writes(state):
+        return
     if response.status_code < 400:
         commit_request()
     else:
         db.session.rollback()
-    return response
 
 
 def commit_request() -> None:
@@ -59,16 +59,19 @@ def commit_request() -> None:
         transactions.release(fairy.info)
 
 
-def request_writes() -> bool:
+def request_writes(state: RequestState | None = None) -> bool:
     """Whether the current transaction belongs to a request that may write.
 
-    ``g.writes``, when set, decides (SCIM requests read first, then declare their write phase
-    with ``write_phase()``); otherwise any method but GET/HEAD/OPTIONS may write.
+    The request state's ``writes``, when set, decides (SCIM requests read first, then declare
+    their write phase with ``write_phase()``); otherwise any method but GET/HEAD/OPTIONS may
+    write. Outside a request (the CLI, start-up) everything may.
     """
-    if not has_request_context():
-        return True
-    if "writes" in g:
-        return bool(g.writes)
+    if state is None:
+        if not has_request_context():
+            return True
+        state = current()
+    if state is not None and state.writes is not None:
+        return state.writes
     return request.method not in READ_METHODS
 
 
@@ -137,6 +140,11 @@ def database_file(engine: Engine) -> str | None:
     return database
 
 
+def sqlite_file(engine: Engine) -> str | None:
+    """The file of a SQLite database tuned here, or None (PostgreSQL, an in-memory database)."""
+    return database_file(engine) if engine in TUNED else None
+
+
 def tune_sqlite(engine: Engine) -> None:
     """WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE for writers.
 
@@ -147,7 +155,7 @@ def tune_sqlite(engine: Engine) -> None:
     locked" when another worker committed meanwhile (its snapshot is stale, so SQLite
     cannot wait); taking the write lock at BEGIN makes writers queue instead. BEGIN is sent
     just before a transaction's first statement, and is IMMEDIATE when the request may write
-    (``g.writes`` when set, else any method but GET/HEAD/OPTIONS), when the transaction is
+    (the request state's ``writes`` when set, else any method but GET/HEAD/OPTIONS), when the transaction is
     opened by a session flush, or when its first statement writes. So a
     read request that must write (a credential's last use, a journal entry) does it in a
     transaction of its own (``write_alone``: the read transaction ends first). Writing
@@ -353,15 +361,17 @@ def write_phase() -> Iterator[None]:
     it loaded): a snapshot taken before another worker's commit cannot become a writer.
     PostgreSQL's read-committed transaction simply goes on to write.
     """
-    g.writes = True
+    state = current()
+    assert state is not None, "a write phase belongs to a request"
+    state.writes = True
     connection = db.session.connection()
     if connection.engine in TUNED:
         fairy = connection.connection
         fairy.rollback()
         fairy.info[PENDING_BEGIN] = True
-    yield  # an error propagates with g.writes set: the request is a failed write, rolled back
+    yield  # an error propagates with writes set: the request is a failed write, rolled back
     commit_request()
-    g.writes = False  # committed: what the request does next (render, journal) only reads
+    state.writes = False  # committed: what the request does next (render, journal) only reads
 
 
 @contextlib.contextmanager
@@ -394,7 +404,6 @@ def init_app(app: Flask) -> None:
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
-    app.after_request(finish_request)  # registered first, so it runs after every other after_request hook
     if not event.contains(db.session, "before_flush", mark_flush):
         event.listen(db.session, "before_flush", mark_flush)
     with app.app_context():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -65,12 +65,6 @@ def error_response(error: ScimError) -> Response:
 
 def register_error_handlers(app: Flask) -> None:
     """Every API failure, ours or werkzeug's, leaves as a SCIM error body."""
-
-    @app.before_request
-    def refuse_nul_in_path() -> None:
-        """A NUL in the URL path names nothing (and PostgreSQL cannot compare it): 404 before any lookup."""
-        if "\x00" in request.path:
-            raise ScimError(404, "the URL path contains a NUL character")
 
     @app.errorhandler(ScimError)
     def handle_scim_error(error: ScimError) -> Response:

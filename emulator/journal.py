@@ -17,22 +17,21 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, Request, Response, current_app, g, request
+from flask import Flask, Request, Response, current_app, request
 from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
-from . import database, tenants
+from . import database
 from .errors import ScimError, bad_request
 from .extensions import db
 from .models import JournalEntry, JournalSpool, Tenant, utcnow
 from .prepared import Compiled, Prepared
-from .routing import TENANT_KEY
+from .request_state import RequestState
 from .spool import Spool, Spooled
 
 MASK = "********"
@@ -54,80 +53,119 @@ JOURNAL_INSERT = Prepared(insert(JournalEntry.__table__), ENTRY_COLUMNS)
 
 
 def init_app(app: Flask) -> None:
-    """Time every request and journal those addressed to a tenant; spool entries on a SQLite file."""
-    app.before_request(start_clock)
-    app.after_request(record)
+    """Choose the journal's writer once: a spool on a SQLite file, an entry per request elsewhere."""
     with app.app_context():
         engine = db.engine
-        path = database.database_file(engine) if engine in database.TUNED else None
-        if path and app.config["EMULATOR_JOURNAL_BATCH"] > 1:
-            spool = Spool(path, app.config["EMULATOR_JOURNAL_BATCH"])
-            app.extensions[SPOOL] = Spooling.of(spool, engine.dialect)
+        path = database.sqlite_file(engine)
+        batch = app.config["EMULATOR_JOURNAL_BATCH"]
+        writer = SpoolWriter(Spool(path, batch), engine.dialect) if path and batch > 1 else EntryWriter()
+    app.extensions[WRITER] = writer
 
 
-def start_clock() -> None:
-    g.journal_started = time.perf_counter()
+WRITER = "emulator.journal"  # app.extensions: the app's JournalWriter
 
 
-def record(response: Response) -> Response:
+def record(state: RequestState, response: Response) -> None:
     """Journal the request if it reached a tenant (never the control plane or the dashboard).
 
-    On a SQLite file the entry goes to this process's spool (emulator/spool.py), and every
-    ``EMULATOR_JOURNAL_BATCH`` entries the spools are written in one transaction. Elsewhere
-    (PostgreSQL, or a batch of 1) most entries go in a short transaction of their own
-    (``database.write_alone``): a read's, a failed request's (rolled back first), and a SCIM
-    write's, which committed as its write phase ended. A write outside a SCIM write phase that
-    succeeded (the OAuth endpoints') gets its entry in its own transaction, committed with it by
-    ``database.finish_request``.
-
-    This runs on every tenant request, so the request, the app and ``g`` are looked up once
+    The entry goes in the request's transaction when that is a write that succeeded (committed
+    with it by ``database.finish_request``), and otherwise after it: a failed write is rolled
+    back first, so none of its half-work rides along. The writer decides when it reaches the
+    database. This runs on every tenant request, so the request and the app are looked up once
     each (every look through a Flask proxy costs a context-variable lookup).
     """
-    req: Request = request._get_current_object()  # type: ignore[attr-defined]
-    key = req.environ.get(TENANT_KEY)
-    config = current_app.config
-    if key is None or not config["EMULATOR_JOURNAL"] or req.path.startswith("/_emulator"):
-        return response
-    context = g._get_current_object()  # type: ignore[attr-defined]
-    writes = database.request_writes()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    config = app.config
+    if state.tenant is None or not config["EMULATOR_JOURNAL"]:
+        return
+    writes = database.request_writes(state)
     joins = writes and response.status_code < 400
     if writes and not joins:
         db.session.rollback()  # a failed write: the session forgets what it flushed
-    tenant_id = context.get("tenant_id")  # resolved by the SCIM views: no second tenant lookup
-    if tenant_id is None:
-        tenant = tenants.find(*key)
-        if tenant is None:
-            return response
-        tenant_id = tenant.id
-    entry = entry_of(tenant_id, req, response, context, config["EMULATOR_BODY_LOG_BYTES"])
-    limit = config["EMULATOR_JOURNAL_MAX"]
-    spooling = current_app.extensions.get(SPOOL)
-    if spooling is not None:
-        due = spooling.spool.append(spooling.insert.parameters(entry))
-        # a write that succeeded is still to be committed: a drain now would roll it back
-        if due and not joins:
-            write_spooled(db.session.connection(), spooling, limit)
-        return response
-    connection = db.session.connection()
-    try:
-        if joins:  # the request's transaction, committed by database.finish_request
-            insert_entry(connection, entry, limit)
-        else:
-            database.write_alone(connection, lambda c: insert_entry(c, entry, limit))
-    except IntegrityError:  # the tenant was deleted while its request ran: nothing of it is kept
-        db.session.rollback()
-    return response
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]
+    entry = entry_of(state, req, response, config["EMULATOR_BODY_LOG_BYTES"])
+    app.extensions[WRITER].write(entry, joins, config["EMULATOR_JOURNAL_MAX"])
 
 
-def insert_entry(connection: Connection, entry: dict[str, Any], limit: int) -> None:
-    """Insert the entry and keep the tenant's journal bounded."""
-    JOURNAL_INSERT.execute(connection, entry)
-    trim(entry["tenant_id"], limit, connection)
+# a trim's statements, run on every few dozen entries a tenant is written (emulator/prepared.py)
+_entries = JournalEntry.__table__
+ENTRY_AT_DEPTH = Prepared(  # the id at a given depth of a tenant's journal, newest first
+    select(_entries.c.id)
+    .where(_entries.c.tenant_id == bindparam("tenant_id"))
+    .order_by(_entries.c.id.desc())
+    .limit(1)
+    .offset(bindparam("depth"))
+)
+TRIM_ENTRIES = Prepared(
+    delete(_entries).where(
+        _entries.c.tenant_id == bindparam("tenant_id"), _entries.c.id <= bindparam("cutoff")
+    )
+)
+COUNT_DROPPED = Prepared(
+    update(Tenant.__table__)
+    .where(Tenant.__table__.c.id == bindparam("tenant_id"))
+    .values(journal_dropped=Tenant.__table__.c.journal_dropped + bindparam("dropped"))
+)
+
+
+class Trimmer:
+    """Keeps each tenant's journal bounded, looking at the bound every few dozen entries a writer
+    writes for it (its count is the writer's own, so each app keeps its own)."""
+
+    EVERY = 64  # entries a writer writes for a tenant between two looks at its bound
+
+    def __init__(self) -> None:
+        self.written_since: dict[int, int] = {}  # tenant id -> entries written since the last look
+
+    def trim(self, connection: Connection, tenant_id: int, limit: int, written: int = 1) -> None:
+        """Keep the newest ``limit`` entries; counted trims say how many were dropped.
+
+        Trimming runs when a tenant is a tenth over its bound, so its cost is spread thin; the
+        bound is looked at every ``limit // 10`` entries (at most every 64), so the look's index
+        walk is not paid on every request either.
+        """
+        every = max(1, min(self.EVERY, limit // 10))
+        written += self.written_since.get(tenant_id, 0)
+        if written < every:
+            self.written_since[tenant_id] = written
+            return
+        self.written_since[tenant_id] = 0
+        over = ENTRY_AT_DEPTH.first(
+            connection, {"tenant_id": tenant_id, "depth": limit + max(limit // 10, 1)}
+        )
+        if over is None:
+            return
+        (cutoff,) = ENTRY_AT_DEPTH.first(connection, {"tenant_id": tenant_id, "depth": limit})
+        dropped = TRIM_ENTRIES.execute(connection, {"tenant_id": tenant_id, "cutoff": cutoff})
+        COUNT_DROPPED.execute(connection, {"tenant_id": tenant_id, "dropped": dropped})
+
+
+class EntryWriter:
+    """Each entry as its request ends (PostgreSQL: a server other hosts may share; or a batch of 1)."""
+
+    def __init__(self) -> None:
+        self.trimmer = Trimmer()
+
+    def write(self, entry: dict[str, Any], joins: bool, limit: int) -> None:
+        """In the request's own transaction when it ``joins`` one, else in a short one of its own."""
+        connection = db.session.connection()
+        try:
+            if joins:
+                self.insert(connection, entry, limit)
+            else:
+                database.write_alone(connection, lambda c: self.insert(c, entry, limit))
+        except IntegrityError:  # the tenant was deleted while its request ran: nothing of it is kept
+            db.session.rollback()
+
+    def insert(self, connection: Connection, entry: dict[str, Any], limit: int) -> None:
+        JOURNAL_INSERT.execute(connection, entry)
+        self.trimmer.trim(connection, entry["tenant_id"], limit)
+
+    def flush(self) -> None:
+        """Nothing waits: every entry is in the database as its request ends."""
 
 
 # -- the spool (SQLite files): entries written in batches -----------------------------------------
-
-SPOOL = "emulator.journal_spool"  # app.extensions: the app's Spooling, when it spools
 
 
 # an entry whose tenant was deleted while it waited in a spool is not written
@@ -151,83 +189,76 @@ SPOOL_FORGET = Prepared(delete(JournalSpool.__table__).where(JournalSpool.name =
 Row = list[Any]  # a spooled entry: JOURNAL_INSERT's parameters, in its order
 
 
-@dataclass(frozen=True)
-class Spooling:
-    """A SQLite file's spool, and the statements its entries go through, compiled once."""
+class SpoolWriter:
+    """A SQLite file's entries through this process's spool (emulator/spool.py), written into the
+    database every ``EMULATOR_JOURNAL_BATCH`` entries, and by every reader first (``flush``)."""
 
-    spool: Spool
-    insert: Compiled  # JOURNAL_INSERT: turns an entry into a spooled row
-    insert_spooled: str  # SPOOLED_INSERT's SQL
-    parameters: Callable[[Row], tuple[Any, ...]]  # a row's values in SPOOLED_INSERT's order
-    answered_at: Callable[[Row], Any]
-    tenant_of: Callable[[Row], Any]
-
-    @classmethod
-    def of(cls, spool: Spool, dialect: Dialect) -> Spooling:
-        insert = JOURNAL_INSERT.compile(dialect)
+    def __init__(self, spool: Spool, dialect: Dialect) -> None:
+        self.spool = spool
+        self.trimmer = Trimmer()
+        self.insert: Compiled = JOURNAL_INSERT.compile(dialect)  # turns an entry into a spooled row
         spooled = SPOOLED_INSERT.compile(dialect=dialect)
-        order = [insert.names.index(name.removeprefix("spooled_")) for name in spooled.positiontup or []]
-        return cls(
-            spool,
-            insert,
-            spooled.string,
-            operator.itemgetter(*order),
-            operator.itemgetter(insert.names.index("at")),
-            operator.itemgetter(insert.names.index("tenant_id")),
-        )
+        self.insert_spooled: str = spooled.string
+        order = [self.insert.names.index(name.removeprefix("spooled_")) for name in spooled.positiontup or []]
+        self.parameters: Callable[[Row], tuple[Any, ...]] = operator.itemgetter(*order)  # SPOOLED_INSERT's
+        self.answered_at: Callable[[Row], Any] = operator.itemgetter(self.insert.names.index("at"))
+        self.tenant_of: Callable[[Row], Any] = operator.itemgetter(self.insert.names.index("tenant_id"))
+
+    def write(self, entry: dict[str, Any], joins: bool, limit: int) -> None:
+        """Append the entry; a full batch is written now, unless a write that succeeded is still to
+        be committed (a drain now would roll it back: the next request's turn)."""
+        due = self.spool.append(self.insert.parameters(entry))
+        if due and not joins:
+            self.write_spooled(db.session.connection(), limit)
+
+    def flush(self) -> None:
+        """Write every process's spooled entries into the journal, in a writer transaction of its
+        own; the caller's next statement begins a transaction again."""
+        if not self.spool.names():
+            return
+        connection = db.session.connection()
+        self.write_spooled(connection, current_app.config["EMULATOR_JOURNAL_MAX"])
+        database.begin_again(connection)
+
+    def write_spooled(self, connection: Connection, limit: int) -> None:
+        """Write the spools' entries in one transaction; after its commit, remove the files drained."""
+        spooled: list[Spooled] = []  # filled by the transaction, released whatever becomes of it
+        committed = False
+        try:
+            database.write_alone(connection, lambda c: self.insert_spooled_rows(c, limit, spooled))
+            committed = True
+        finally:
+            self.spool.release(spooled, remove_drained=committed)
+
+    def insert_spooled_rows(self, connection: Connection, limit: int, spooled: list[Spooled]) -> None:
+        """Insert what the spools hold past their drained offsets, oldest answer first, and record
+        the new offsets; the files read go in ``spooled``. Entries of a tenant deleted since its
+        request are left out."""
+        drained = dict(SPOOL_PROGRESS.all(connection, {}))
+        spooled.extend(self.spool.read(drained))
+        rows = sorted((row for file in spooled for row in file.rows), key=self.answered_at)
+        if rows:
+            cursor = connection.connection.cursor()
+            cursor.executemany(self.insert_spooled, map(self.parameters, rows))
+            cursor.close()
+        for tenant_id, written in Counter(map(self.tenant_of, rows)).items():
+            self.trimmer.trim(connection, tenant_id, limit, written)
+        for file in spooled:
+            if file.offset != drained.get(file.name, 0):
+                SPOOL_ADVANCE.execute(connection, {"name": file.name, "drained": file.offset})
+        for name in drained.keys() - {file.name for file in spooled}:  # removed after an earlier drain
+            SPOOL_FORGET.execute(connection, {"name": name})
 
 
-def drain() -> None:
-    """Write every process's spooled entries into the journal: each reader of it calls this first.
-
-    The drain is a writer transaction of its own, so it comes before anything the caller
-    writes; the caller's next statement begins a transaction again.
-    """
-    spooling = current_app.extensions.get(SPOOL)
-    if spooling is None or not spooling.spool.names():
-        return
-    connection = db.session.connection()
-    write_spooled(connection, spooling, current_app.config["EMULATOR_JOURNAL_MAX"])
-    database.begin_again(connection)
+JournalWriter = EntryWriter | SpoolWriter
 
 
-def write_spooled(connection: Connection, spooling: Spooling, limit: int) -> None:
-    """Write the spools' entries in one transaction; after its commit, remove the files drained."""
-    spooled: list[Spooled] = []  # filled by the transaction, released whatever becomes of it
-    committed = False
-    try:
-        database.write_alone(connection, lambda c: insert_spooled(c, spooling, limit, spooled))
-        committed = True
-    finally:
-        spooling.spool.release(spooled, remove_drained=committed)
-
-
-def insert_spooled(connection: Connection, spooling: Spooling, limit: int, spooled: list[Spooled]) -> None:
-    """Insert what the spools hold past their drained offsets, oldest answer first, and record
-    the new offsets; the files read go in ``spooled``. Entries of a tenant deleted since its
-    request are left out."""
-    drained = dict(SPOOL_PROGRESS.all(connection, {}))
-    spooled.extend(spooling.spool.read(drained))
-    rows = sorted((row for file in spooled for row in file.rows), key=spooling.answered_at)
-    if rows:
-        cursor = connection.connection.cursor()
-        cursor.executemany(spooling.insert_spooled, map(spooling.parameters, rows))
-        cursor.close()
-    for tenant_id, written in Counter(map(spooling.tenant_of, rows)).items():
-        trim(tenant_id, limit, connection, written)
-    for file in spooled:
-        if file.offset != drained.get(file.name, 0):
-            SPOOL_ADVANCE.execute(connection, {"name": file.name, "drained": file.offset})
-    for name in drained.keys() - {file.name for file in spooled}:  # removed after an earlier drain
-        SPOOL_FORGET.execute(connection, {"name": name})
-
-
-def entry_of(tenant_id: int, req: Request, response: Response, context: Any, limit: int) -> dict[str, Any]:
+def entry_of(state: RequestState, req: Request, response: Response, limit: int) -> dict[str, Any]:
     """The journal row of a request and its response, masked and cut to ``limit`` characters."""
-    started = context.get("journal_started") or time.perf_counter()
     sent, answered = request_text(req), response_text(response)
+    assert state.tenant is not None
     return {
-        "tenant_id": tenant_id,
+        "tenant_id": state.tenant.id,
         "at": utcnow(),
         "method": req.method,
         # cut to the columns' sizes (PostgreSQL refuses longer values); NUL escaped (no text holds one)
@@ -237,8 +268,8 @@ def entry_of(tenant_id: int, req: Request, response: Response, context: Any, lim
         "request_body": None if sent is None else masked_body(sent, req.mimetype, limit),
         "status": response.status_code,
         "response_body": None if answered is None else masked_body(answered, response.mimetype, limit),
-        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-        "fault": context.get("fault_applied"),
+        "duration_ms": round((time.perf_counter() - state.started) * 1000, 3),
+        "fault": state.fault,
     }
 
 
@@ -346,54 +377,153 @@ def mask_json(value: Any) -> Any:
     return value
 
 
-# a trim's statements, run on every few dozen entries a tenant is written (emulator/prepared.py)
-_entries = JournalEntry.__table__
-ENTRY_AT_DEPTH = Prepared(  # the id at a given depth of a tenant's journal, newest first
-    select(_entries.c.id)
-    .where(_entries.c.tenant_id == bindparam("tenant_id"))
-    .order_by(_entries.c.id.desc())
-    .limit(1)
-    .offset(bindparam("depth"))
-)
-TRIM_ENTRIES = Prepared(
-    delete(_entries).where(
-        _entries.c.tenant_id == bindparam("tenant_id"), _entries.c.id <= bindparam("cutoff")
-    )
-)
-COUNT_DROPPED = Prepared(
-    update(Tenant.__table__)
-    .where(Tenant.__table__.c.id == bindparam("tenant_id"))
-    .values(journal_dropped=Tenant.__table__.c.journal_dropped + bindparam("dropped"))
-)
-
-
-# entries a worker writes for a tenant between two looks at its bound
-TRIM_EVERY = 64
-written_since_trim: dict[int, int] = {}  # tenant id -> entries this worker wrote since it last looked
-
-
-def trim(tenant_id: int, limit: int, connection: Connection, written: int = 1) -> None:
-    """Keep the newest ``limit`` entries; counted trims say how many were dropped.
-
-    Trimming runs when a tenant is a tenth over its bound, so its cost is spread thin; each
-    worker looks at the bound every ``limit // 10`` entries it writes for a tenant (at most
-    every 64), so the look's index walk is not paid on every request either.
-    """
-    every = max(1, min(TRIM_EVERY, limit // 10))
-    written += written_since_trim.get(tenant_id, 0)
-    if written < every:
-        written_since_trim[tenant_id] = written
-        return
-    written_since_trim[tenant_id] = 0
-    over = ENTRY_AT_DEPTH.first(connection, {"tenant_id": tenant_id, "depth": limit + max(limit // 10, 1)})
-    if over is None:
-        return
-    (cutoff,) = ENTRY_AT_DEPTH.first(connection, {"tenant_id": tenant_id, "depth": limit})
-    dropped = TRIM_ENTRIES.execute(connection, {"tenant_id": tenant_id, "cutoff": cutoff})
-    COUNT_DROPPED.execute(connection, {"tenant_id": tenant_id, "dropped": dropped})
-
-
 # -- reading ----------------------------------------------------------------------------------
+
+
+def flush() -> None:
+    """Write what the journal's writer holds back, so every request answered so far is in it."""
+    current_app.extensions[WRITER].flush()
+
+
+def read() -> JournalReader:
+    """The journal to read, with every request answered so far in it: the one way in for readers."""
+    flush()
+    return JournalReader()
+
+
+class JournalReader:
+    """Queries of the journal (the control plane, the dashboard, the CLI, the pytest plugin); made
+    by ``read()``, which first writes what the writer holds back, so no reader can miss an entry."""
+
+    def entries(
+        self,
+        tenant: Tenant,
+        method: str | None = None,
+        path: str | None = None,
+        status: str | None = None,
+        since: str | None = None,
+        limit: int | None = None,
+        after: int | None = None,
+    ) -> list[JournalEntry]:
+        """Entries newest first, filtered; ``after`` keeps those newer than an entry id (for following)."""
+        query = (
+            select(JournalEntry).where(JournalEntry.tenant_id == tenant.id).order_by(JournalEntry.id.desc())
+        )
+        if after is not None:
+            query = query.where(JournalEntry.id > after)
+        if method:
+            query = query.where(JournalEntry.method == method.upper())
+        if since:
+            query = query.where(JournalEntry.at >= since_time(since))
+        found = list(db.session.execute(query).scalars())
+        if path:
+            pattern = path_pattern(path)
+            found = [e for e in found if fnmatch.fnmatchcase(e.path, pattern)]
+        if status:
+            found = [e for e in found if status_matches(e.status, status)]
+        return found[:limit] if limit is not None else found
+
+    def bound(self, tenant: Tenant) -> dict[str, Any]:
+        """How the journal is bounded, so a trimmed journal is never mistaken for a complete one.
+
+        Kept and dropped are read in one statement, as a trim writes them in one transaction: the
+        tenant as loaded earlier in the request could predate a trim whose deletions the count sees
+        (PostgreSQL's read-committed snapshot is per statement), showing entries gone and not counted.
+        """
+        kept, dropped = db.session.execute(
+            select(
+                select(func.count()).where(JournalEntry.tenant_id == tenant.id).scalar_subquery(),
+                select(Tenant.journal_dropped).where(Tenant.id == tenant.id).scalar_subquery(),
+            )
+        ).one()
+        return {
+            "max_entries": current_app.config["EMULATOR_JOURNAL_MAX"],
+            "kept": kept,
+            "dropped": dropped,
+            "complete": dropped == 0,
+        }
+
+    def clear(self, tenant: Tenant) -> None:
+        db.session.execute(delete(JournalEntry).where(JournalEntry.tenant_id == tenant.id))
+        tenant.journal_dropped = 0
+        db.session.commit()
+
+    def verify(self, tenant: Tenant, spec: dict[str, Any]) -> dict[str, Any]:
+        """Count entries matching method, path pattern and a JSON subset of the request body."""
+        method = spec.get("method")
+        pattern = path_pattern(spec["path"]) if spec.get("path") else None
+        body = spec.get("body")
+        expected = spec.get("count")
+        candidates = self.entries(tenant)
+        matching = [
+            e
+            for e in candidates
+            if (not method or e.method == method.upper())
+            and (pattern is None or fnmatch.fnmatchcase(e.path, pattern))
+            and (body is None or contains(parsed(e.request_body), body))
+        ]
+        ok = len(matching) == expected if expected is not None else bool(matching)
+        result: dict[str, Any] = {
+            "matched": len(matching),
+            "expected": expected,
+            "ok": ok,
+            "bound": self.bound(tenant),
+        }
+        if not ok:
+            ranked = sorted(
+                (e for e in candidates if e not in matching),
+                key=lambda e: (closeness(e, method, pattern, body), e.id),
+                reverse=True,
+            )
+            result["nearest"] = [as_json(e) for e in ranked[:3]]
+            result["matching"] = [as_json(e) for e in matching[:3]]
+        return result
+
+    def newest(self, tenant: Tenant, after_id: int | None = None, limit: int = 50) -> list[JournalEntry]:
+        """The newest entries, newest first, optionally only those after ``after_id``: one indexed query."""
+        query = select(JournalEntry).where(JournalEntry.tenant_id == tenant.id)
+        if after_id is not None:
+            query = query.where(JournalEntry.id > after_id)
+        return list(db.session.execute(query.order_by(JournalEntry.id.desc()).limit(limit)).scalars())
+
+    def entry(self, tenant: Tenant, entry_id: int) -> JournalEntry:
+        """One entry of a tenant's journal, or a 404."""
+        found = db.session.get(JournalEntry, entry_id)
+        if found is None or found.tenant_id != tenant.id:
+            raise ScimError(404, f"no journal entry {entry_id} in tenant {tenant.key}")
+        return found
+
+    def traffic(self, tenant: Tenant, seconds: int = 300, now: datetime | None = None) -> dict[str, Any]:
+        """Requests per second by status class over the last ``seconds``, oldest second first."""
+        end = (now or utcnow()).replace(microsecond=0) + timedelta(seconds=1)
+        start = end - timedelta(seconds=seconds)
+        buckets = [dict.fromkeys(STATUS_CLASSES, 0) for _ in range(seconds)]
+        rows = db.session.execute(
+            select(JournalEntry.at, JournalEntry.status).where(
+                JournalEntry.tenant_id == tenant.id, JournalEntry.at >= start, JournalEntry.at < end
+            )
+        )
+        for at, status in rows:
+            buckets[int((at - start).total_seconds())][status_class(status)] += 1
+        return {
+            "start": start.isoformat() + "Z",
+            "seconds": seconds,
+            "classes": list(STATUS_CLASSES),
+            "buckets": buckets,
+        }
+
+    def recent_counts(self, seconds: int = 60, now: datetime | None = None) -> dict[int, int]:
+        """Requests per tenant id over the last ``seconds``, in one query."""
+        since = (now or utcnow()) - timedelta(seconds=seconds)
+        rows = db.session.execute(
+            select(JournalEntry.tenant_id, func.count())
+            .where(JournalEntry.at >= since)
+            .group_by(JournalEntry.tenant_id)
+        )
+        return {tenant_id: count for tenant_id, count in rows}
+
+
+# -- what the reader shows ---------------------------------------------------------------
 
 
 def path_pattern(pattern: str) -> str:
@@ -426,33 +556,6 @@ def since_time(value: str) -> datetime:
     return moment
 
 
-def entries(
-    tenant: Tenant,
-    method: str | None = None,
-    path: str | None = None,
-    status: str | None = None,
-    since: str | None = None,
-    limit: int | None = None,
-    after: int | None = None,
-) -> list[JournalEntry]:
-    """Entries newest first, filtered; ``after`` keeps those newer than an entry id (for following)."""
-    drain()
-    query = select(JournalEntry).where(JournalEntry.tenant_id == tenant.id).order_by(JournalEntry.id.desc())
-    if after is not None:
-        query = query.where(JournalEntry.id > after)
-    if method:
-        query = query.where(JournalEntry.method == method.upper())
-    if since:
-        query = query.where(JournalEntry.at >= since_time(since))
-    found = list(db.session.execute(query).scalars())
-    if path:
-        pattern = path_pattern(path)
-        found = [e for e in found if fnmatch.fnmatchcase(e.path, pattern)]
-    if status:
-        found = [e for e in found if status_matches(e.status, status)]
-    return found[:limit] if limit is not None else found
-
-
 def as_json(entry: JournalEntry) -> dict[str, Any]:
     return {
         "id": entry.id,
@@ -476,35 +579,6 @@ def parsed(body: str | None) -> Any:
         return json.loads(body)
     except ValueError:
         return body
-
-
-def bound(tenant: Tenant) -> dict[str, Any]:
-    """How the journal is bounded, so a trimmed journal is never mistaken for a complete one.
-
-    Kept and dropped are read in one statement, as a trim writes them in one transaction: the
-    tenant as loaded earlier in the request could predate a trim whose deletions the count sees
-    (PostgreSQL's read-committed snapshot is per statement), showing entries gone and not counted.
-    """
-    drain()
-    kept, dropped = db.session.execute(
-        select(
-            select(func.count()).where(JournalEntry.tenant_id == tenant.id).scalar_subquery(),
-            select(Tenant.journal_dropped).where(Tenant.id == tenant.id).scalar_subquery(),
-        )
-    ).one()
-    return {
-        "max_entries": current_app.config["EMULATOR_JOURNAL_MAX"],
-        "kept": kept,
-        "dropped": dropped,
-        "complete": dropped == 0,
-    }
-
-
-def clear(tenant: Tenant) -> None:
-    drain()
-    db.session.execute(delete(JournalEntry).where(JournalEntry.tenant_id == tenant.id))
-    tenant.journal_dropped = 0
-    db.session.commit()
 
 
 # -- verification -----------------------------------------------------------------------------
@@ -542,95 +616,11 @@ def closeness(entry: JournalEntry, method: str | None, pattern: str | None, body
     return score
 
 
-def verify(tenant: Tenant, spec: dict[str, Any]) -> dict[str, Any]:
-    """Count entries matching method, path pattern and a JSON subset of the request body."""
-    drain()
-    method = spec.get("method")
-    pattern = path_pattern(spec["path"]) if spec.get("path") else None
-    body = spec.get("body")
-    expected = spec.get("count")
-    candidates = entries(tenant)
-    matching = [
-        e
-        for e in candidates
-        if (not method or e.method == method.upper())
-        and (pattern is None or fnmatch.fnmatchcase(e.path, pattern))
-        and (body is None or contains(parsed(e.request_body), body))
-    ]
-    ok = len(matching) == expected if expected is not None else bool(matching)
-    result: dict[str, Any] = {
-        "matched": len(matching),
-        "expected": expected,
-        "ok": ok,
-        "bound": bound(tenant),
-    }
-    if not ok:
-        ranked = sorted(
-            (e for e in candidates if e not in matching),
-            key=lambda e: (closeness(e, method, pattern, body), e.id),
-            reverse=True,
-        )
-        result["nearest"] = [as_json(e) for e in ranked[:3]]
-        result["matching"] = [as_json(e) for e in matching[:3]]
-    return result
-
-
 # -- live views (the dashboard polls these; the control plane may too) ----------------------
 
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
 
 
-def newest(tenant: Tenant, after_id: int | None = None, limit: int = 50) -> list[JournalEntry]:
-    """The newest entries, newest first, optionally only those after ``after_id``: one indexed query."""
-    drain()
-    query = select(JournalEntry).where(JournalEntry.tenant_id == tenant.id)
-    if after_id is not None:
-        query = query.where(JournalEntry.id > after_id)
-    return list(db.session.execute(query.order_by(JournalEntry.id.desc()).limit(limit)).scalars())
-
-
-def entry(tenant: Tenant, entry_id: int) -> JournalEntry:
-    """One entry of a tenant's journal, or a 404."""
-    drain()
-    found = db.session.get(JournalEntry, entry_id)
-    if found is None or found.tenant_id != tenant.id:
-        raise ScimError(404, f"no journal entry {entry_id} in tenant {tenant.key}")
-    return found
-
-
 def status_class(status: int) -> str:
     """``201`` -> ``2xx``; 1xx counts with 2xx and a dropped connection (499) with 4xx."""
     return f"{min(max(status // 100, 2), 5)}xx"
-
-
-def traffic(tenant: Tenant, seconds: int = 300, now: datetime | None = None) -> dict[str, Any]:
-    """Requests per second by status class over the last ``seconds``, oldest second first."""
-    drain()
-    end = (now or utcnow()).replace(microsecond=0) + timedelta(seconds=1)
-    start = end - timedelta(seconds=seconds)
-    buckets = [dict.fromkeys(STATUS_CLASSES, 0) for _ in range(seconds)]
-    rows = db.session.execute(
-        select(JournalEntry.at, JournalEntry.status).where(
-            JournalEntry.tenant_id == tenant.id, JournalEntry.at >= start, JournalEntry.at < end
-        )
-    )
-    for at, status in rows:
-        buckets[int((at - start).total_seconds())][status_class(status)] += 1
-    return {
-        "start": start.isoformat() + "Z",
-        "seconds": seconds,
-        "classes": list(STATUS_CLASSES),
-        "buckets": buckets,
-    }
-
-
-def recent_counts(seconds: int = 60, now: datetime | None = None) -> dict[int, int]:
-    """Requests per tenant id over the last ``seconds``, in one query."""
-    drain()
-    since = (now or utcnow()) - timedelta(seconds=seconds)
-    rows = db.session.execute(
-        select(JournalEntry.tenant_id, func.count())
-        .where(JournalEntry.at >= since)
-        .group_by(JournalEntry.tenant_id)
-    )
-    return {tenant_id: count for tenant_id, count in rows}

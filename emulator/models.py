@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -35,6 +35,22 @@ class Tenant(db.Model):
     accounts: Mapped[list[Account]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="Account.id"
     )
+
+    @property
+    def key(self) -> str:
+        return f"{self.vendor}/{self.name}"
+
+
+class TenantRow(NamedTuple):
+    """A tenant as its own requests read it: one prepared statement (emulator/prepared.py), not an
+    ORM object, since a tenant request never changes its tenant."""
+
+    id: int
+    vendor: str
+    name: str
+    options: dict[str, Any]
+    created_at: datetime
+    journal_dropped: int
 
     @property
     def key(self) -> str:

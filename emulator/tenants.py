@@ -3,60 +3,25 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import yaml
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from . import auth, journal
-from .auth.styles import lapse, stamp, unusable
+from .credentials import SHOWN_KINDS, account_state, credential_state
 from .errors import ScimError
 from .extensions import db
-from .models import Account, Credential, JournalEntry, Membership, Resource, ResourceValue, Tenant
-from .prepared import Prepared
+from .models import Membership, Resource, ResourceValue, Tenant
+from .tenancy import TenantScope, find, get, lookup, scope_of
 from .vendors import VENDORS, VendorProfile, get_profile
 
-SHOWN_KINDS = frozenset({"bearer", "api_key", "access_token"})
+__all__ = ["TenantScope", "find", "get", "lookup", "scope_of"]  # read by the commands' callers too
+
 NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-
-
-class TenantRow(NamedTuple):
-    """A tenant as its own requests read it: one statement on the DBAPI cursor (emulator/prepared.py),
-    not an ORM object, since a tenant request never changes its tenant."""
-
-    id: int
-    vendor: str
-    name: str
-    options: dict[str, Any]
-    created_at: datetime
-    journal_dropped: int
-
-    @property
-    def key(self) -> str:
-        return f"{self.vendor}/{self.name}"
-
-
-@dataclass
-class TenantScope:
-    """A tenant with its vendor profile and its effective quirk values."""
-
-    tenant: Tenant | TenantRow
-    profile: VendorProfile
-    options: dict[str, Any]
-
-    def quirk(self, name: str) -> Any:
-        return self.options[name]
-
-
-def scope_of(tenant: Tenant | TenantRow) -> TenantScope:
-    profile = get_profile(tenant.vendor)
-    assert profile is not None, tenant.vendor
-    return TenantScope(tenant, profile, profile.options(tenant.options))
 
 
 def profile_or_error(vendor: str) -> VendorProfile:
@@ -66,34 +31,6 @@ def profile_or_error(vendor: str) -> VendorProfile:
             400, f"unknown vendor {vendor!r}; known: {', '.join(sorted(VENDORS))}", "invalidValue"
         )
     return profile
-
-
-# built once: every tenant request looks its tenant up (building a statement costs more than running it)
-FIND = select(Tenant).where(Tenant.vendor == bindparam("vendor"), Tenant.name == bindparam("name"))
-
-
-def find(vendor: str, name: str) -> Tenant | None:
-    return db.session.execute(FIND, {"vendor": vendor, "name": name}).scalar_one_or_none()
-
-
-LOOKUP = Prepared(
-    select(Tenant.__table__).where(Tenant.vendor == bindparam("vendor"), Tenant.name == bindparam("name")),
-    row=TenantRow,
-)
-
-
-def lookup(vendor: str, name: str) -> TenantRow | None:
-    """The tenant a request addresses, read to serve it (``find`` gives the ORM object to change)."""
-    found: TenantRow | None = LOOKUP.first(db.session.connection(), {"vendor": vendor, "name": name})
-    return found
-
-
-def get(vendor: str, name: str) -> Tenant:
-    """The tenant or a 404."""
-    tenant = find(vendor, name)
-    if tenant is None:
-        raise ScimError(404, f"no tenant {vendor}/{name}")
-    return tenant
 
 
 def list_all() -> list[Tenant]:
@@ -126,18 +63,17 @@ def create(
 
 
 def delete_tenant(tenant: Tenant) -> None:
-    journal.drain()  # its spooled entries go with it (a new tenant may be given its id)
+    journal.flush()  # its waiting entries go with it (a new tenant may be given its id)
     db.session.delete(tenant)
     db.session.commit()
 
 
 def reset(tenant: Tenant) -> None:
     """Empty users, groups and the journal; keep the tenant and its credentials."""
-    journal.drain()  # spooled entries are of requests before the reset: emptied with the rest
-    for model in (Membership, ResourceValue, Resource, JournalEntry):
+    reader = journal.read()  # waiting entries are of requests before the reset: emptied with the rest
+    for model in (Membership, ResourceValue, Resource):
         db.session.execute(delete(model).where(model.tenant_id == tenant.id))
-    tenant.journal_dropped = 0
-    db.session.commit()
+    reader.clear(tenant)
 
 
 def counts(tenant: Tenant) -> dict[str, int]:
@@ -177,30 +113,6 @@ def describe(tenant: Tenant, root: str) -> dict[str, Any]:
         "credentials": [credential_state(c) for c in tenant.credentials if c.kind in SHOWN_KINDS],
         "accounts": [account_state(a) for a in tenant.accounts],
     }
-
-
-def credential_state(credential: Credential) -> dict[str, Any]:
-    """What may be shown of a stored credential: its kind and lifecycle, never the secret."""
-    body: dict[str, Any] = {
-        "id": credential.id,
-        "type": credential.kind,
-        "label": credential.label,
-        "account": credential.account.username if credential.account else None,
-        "created_at": stamp(credential.created_at),
-        "last_used_at": stamp(credential.last_used_at),
-        "validity_days": credential.validity_days,
-        "expires_at": stamp(lapse(credential)),
-        "revoked_at": stamp(credential.revoked_at),
-        "state": "active",
-    }
-    if unusable(credential):
-        body["state"] = "revoked" if credential.revoked_at else "expired"
-    return body
-
-
-def account_state(account: Account) -> dict[str, Any]:
-    """A vendor-side account (Jive admin, Jostle Automation user): never its password."""
-    return {"username": account.username, "role": account.role, "active": account.active}
 
 
 def load_files(directory: str | Path) -> list[tuple[Tenant, dict[str, Any] | None]]:

@@ -16,7 +16,7 @@ from ..prepared import Prepared
 from .styles import AccountRow, CredentialRow, CredentialStyle
 
 if TYPE_CHECKING:
-    from ..tenants import TenantRow
+    from ..models import TenantRow
     from ..vendors import VendorProfile
 
 USE_RESOLUTION = timedelta(seconds=60)
@@ -74,7 +74,12 @@ def authenticate(
         if isinstance(found, CredentialRow):
             mark_used(found)
         return found
+    raise unauthenticated(tenant, profile)
+
+
+def unauthenticated(tenant: Tenant | TenantRow, profile: VendorProfile) -> ScimError:
+    """The 401 for a request without a credential the tenant knows, challenging every style's scheme."""
     schemes = ", ".join(dict.fromkeys(f'{s.scheme} realm="{tenant.key}"' for s in profile.auth))
-    raise ScimError(
+    return ScimError(
         401, "authentication required: missing or invalid credentials", headers={"WWW-Authenticate": schemes}
     )

@@ -9,17 +9,16 @@ use RFC 6749 §5.2 bodies, the protocol's own, not SCIM's.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request
 from sqlalchemy import select, update
 
-from .. import tenants
 from ..errors import ScimError
 from ..extensions import db
-from ..models import Account, Credential, Tenant, utcnow
-from ..routing import TENANT_KEY
+from ..models import Account, Credential, TenantRow, utcnow
+from ..request_state import current
 from .secrets import digest, new_secret, same
 from .styles import OAuthAccessTokens
 
@@ -41,16 +40,16 @@ def oauth_error(error: OAuthError) -> tuple[Response, int]:
     return response, error.status
 
 
-def grant() -> tuple[Tenant, OAuthAccessTokens]:
-    """The addressed tenant and its OAuth style; tenants without one have no /oauth."""
-    key = request.environ.get(TENANT_KEY)
-    tenant = tenants.find(*key) if key else None
-    if tenant is None:
-        raise ScimError(404, "no tenant addressed")
-    style = next((s for s in tenants.scope_of(tenant).profile.auth if isinstance(s, OAuthAccessTokens)), None)
+def grant() -> tuple[TenantRow, OAuthAccessTokens]:
+    """The addressed tenant (resolved by the request flow) and its OAuth style; tenants without
+    one have no /oauth."""
+    state = current()
+    assert state is not None and state.scope is not None, "the request flow resolves /oauth's tenant"
+    tenant = state.scope.tenant
+    style = next((s for s in state.scope.profile.auth if s.oauth), None)
     if style is None:
         raise ScimError(404, f"{tenant.vendor} tenants have no OAuth authorization endpoint")
-    return tenant, style
+    return state.tenant, cast(OAuthAccessTokens, style)  # tenant: the scope's, read once
 
 
 def authorize_params() -> dict[str, str]:
@@ -109,7 +108,7 @@ def authorize() -> Any:
     return redirect(f"{params['redirect_uri']}{separator}{query}", code=302)
 
 
-def take(tenant: Tenant, kind: str, secret: str) -> Credential:
+def take(tenant: TenantRow, kind: str, secret: str) -> Credential:
     """Use up a code or refresh token exactly once, even under concurrent requests."""
     credential = db.session.execute(
         select(Credential).where(
@@ -133,7 +132,7 @@ def take(tenant: Tenant, kind: str, secret: str) -> Credential:
     return credential
 
 
-def tokens(tenant: Tenant, style: OAuthAccessTokens, account_id: int | None) -> dict[str, Any]:
+def tokens(tenant: TenantRow, style: OAuthAccessTokens, account_id: int | None) -> dict[str, Any]:
     access, refresh = new_secret(), new_secret()
     now = utcnow()
     for kind, secret, lifetime in (

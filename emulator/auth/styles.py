@@ -4,6 +4,12 @@ A vendor profile lists the styles it accepts (the first is the one tenant creati
 ``POST .../credentials`` use by default). ``recognise`` answers None when the request's
 header is not this style's, raises a 401/403 ScimError when it is but cannot be used now,
 and returns the credential or account that authenticated otherwise.
+
+Each style also says what callers would otherwise work out from its class: the ``kind`` of
+credential it stores (None for accounts' passwords), ``revoked_detail`` (the vendor's words for
+a credential of this style that was revoked; None: refused like a wrong password), ``oauth``
+(its credentials come from the tenant's OAuth endpoints) and ``check_validity`` (whether a
+validity in days may be set, and to what).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from ..prepared import Prepared
 from .secrets import digest, new_secret, same
 
 if TYPE_CHECKING:
-    from ..tenants import TenantRow
+    from ..models import TenantRow
 
 
 def header(request: Request, scheme: str) -> str | None:
@@ -61,6 +67,11 @@ def unusable(credential: Credential | CredentialRow, now: datetime | None = None
 
 def refused(detail: str, scheme: str, realm: str, status: int = 401) -> ScimError:
     return ScimError(status, detail, headers={"WWW-Authenticate": f'{scheme} realm="{realm}"'})
+
+
+def no_validity_days(days: Any) -> None:
+    """``check_validity`` of a style whose credentials have no validity in days to set."""
+    raise ScimError(400, "this credential has no validity in days", "invalidValue")
 
 
 class CredentialRow(NamedTuple):
@@ -177,6 +188,11 @@ class BearerTokens:
     validity_days: tuple[int, int] | None = None  # allowed (min, max) days of validity since last use
     default_validity_days: int | None = None
     recreate_revokes: bool = False  # issuing a new token revokes the old ones at once
+    oauth = False
+
+    @property
+    def revoked_detail(self) -> str:
+        return f"the {self.label} has been revoked"
 
     def issue(self, tenant: Tenant, options: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
         token = str(given.get("token") or new_secret())
@@ -233,6 +249,10 @@ class BasicAccounts:
     default_username: str = "admin"
     name: str = "basic"
     scheme: str = "Basic"
+    kind = None  # a password is the account's, not a stored credential
+    revoked_detail = None  # a Basic credential that stopped working is refused like a wrong password
+    oauth = False
+    check_validity = staticmethod(no_validity_days)
 
     def issue(self, tenant: Tenant, options: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
         """A new account, or for an existing user name a new password (the old one stops working)."""
@@ -300,6 +320,9 @@ class ApiKeys:
     name: str = "api_key"
     scheme: str = "Bearer"
     kind: str = "api_key"
+    revoked_detail = "the API key has been revoked; it must be updated"
+    oauth = False
+    check_validity = staticmethod(no_validity_days)
 
     def issue(self, tenant: Tenant, options: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
         account_name = str(given.get(self.account_key) or self.default_account)
@@ -376,6 +399,9 @@ class OAuthAccessTokens:
     name: str = "oauth"
     scheme: str = "Bearer"
     kind: str = "access_token"
+    revoked_detail = "the OAuth access token has been revoked"
+    oauth = True
+    check_validity = staticmethod(no_validity_days)
 
     def issue(self, tenant: Tenant, options: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
         raise ScimError(

@@ -38,7 +38,8 @@ def read_journal(vendor: str, name: str) -> Response:
         404: Error
     """
     tenant = tenants.get(vendor, name)
-    found = journal.entries(
+    reader = journal.read()
+    found = reader.entries(
         tenant,
         method=request.args.get("method"),
         path=request.args.get("path"),
@@ -47,7 +48,7 @@ def read_journal(vendor: str, name: str) -> Response:
         limit=limit_arg(),
     )
     return dumped(
-        JournalPageSchema(), {"bound": journal.bound(tenant), "entries": [journal.as_json(e) for e in found]}
+        JournalPageSchema(), {"bound": reader.bound(tenant), "entries": [journal.as_json(e) for e in found]}
     )
 
 
@@ -62,7 +63,7 @@ def clear_journal(vendor: str, name: str) -> Response:
           description: cleared
         404: Error
     """
-    journal.clear(tenants.get(vendor, name))
+    journal.read().clear(tenants.get(vendor, name))
     return Response(status=204)
 
 
@@ -86,4 +87,4 @@ def verify_journal(vendor: str, name: str) -> Response:
         404: Error
     """
     spec = checked(VerifyRequestSchema())
-    return dumped(VerifyResultSchema(), journal.verify(tenants.get(vendor, name), spec))
+    return dumped(VerifyResultSchema(), journal.read().verify(tenants.get(vendor, name), spec))

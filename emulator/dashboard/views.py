@@ -172,7 +172,7 @@ def tenant_row(tenant: Tenant, recent: dict[int, int]) -> dict[str, Any]:
 @bp.get("/")
 def index() -> str:
     """Every tenant with its addresses, credentials, data, traffic and faults."""
-    recent = journal.recent_counts(60)
+    recent = journal.read().recent_counts(60)
     rows = [tenant_row(t, recent) for t in tenants.list_all()]
     return render_template("dashboard/tenants.html", rows=rows, vendors=sorted(VENDORS))
 
@@ -288,11 +288,12 @@ def tenant_page(vendor: str, name: str) -> str:
             listing = resources_page(store, text, page)
         except ScimError as error:
             problem = error.detail
-    entries = journal.newest(tenant, limit=LIVE_ROWS)
+    reader = journal.read()
+    entries = reader.newest(tenant, limit=LIVE_ROWS)
     return render_template(
         "dashboard/tenant.html",
         tenant=tenant,
-        row=tenant_row(tenant, journal.recent_counts(60)),
+        row=tenant_row(tenant, reader.recent_counts(60)),
         show=show if stores[show] else "users",
         has_groups=stores["groups"] is not None,
         text=text,
@@ -302,8 +303,8 @@ def tenant_page(vendor: str, name: str) -> str:
         problem=problem,
         entries=entries,
         last=entries[0].id if entries else "",
-        bound=journal.bound(tenant),
-        chart=chart.stacked(journal.traffic(tenant)),
+        bound=reader.bound(tenant),
+        chart=chart.stacked(reader.traffic(tenant)),
         rules=[rules.as_json(r) for r in engine.candidates(tenant.vendor, tenant.name)],
     )
 
@@ -330,19 +331,20 @@ def live(vendor: str, name: str) -> Response:
     """What the live journal polls: rows newer than ``after`` (or all, after a reset) and the chart."""
     tenant = tenants.get(vendor, name)
     after = request.args.get("after", type=int)
-    entries = journal.newest(tenant, after, LIVE_ROWS)
+    reader = journal.read()
+    entries = reader.newest(tenant, after, LIVE_ROWS)
     replace = after is None
     if after is not None and not entries:
-        top = journal.newest(tenant, limit=1)
+        top = reader.newest(tenant, limit=1)
         if not top or top[0].id < after:  # the journal was emptied (ids may start over)
-            entries, replace = journal.newest(tenant, limit=LIVE_ROWS), True
+            entries, replace = reader.newest(tenant, limit=LIVE_ROWS), True
     rows = render_template("dashboard/_journal_rows.html", tenant=tenant, entries=entries)
     return jsonify(
         last=entries[0].id if entries else (None if replace else after),
         replace=replace,
         rows=rows,
-        chart=render_template("dashboard/_traffic.html", chart=chart.stacked(journal.traffic(tenant))),
-        bound=journal.bound(tenant),
+        chart=render_template("dashboard/_traffic.html", chart=chart.stacked(reader.traffic(tenant))),
+        bound=reader.bound(tenant),
     )
 
 
@@ -350,7 +352,7 @@ def live(vendor: str, name: str) -> Response:
 def journal_entry(vendor: str, name: str, entry_id: int) -> str:
     """One request and its response, as the journal keeps them."""
     tenant = tenants.get(vendor, name)
-    entry = journal.as_json(journal.entry(tenant, entry_id))
+    entry = journal.as_json(journal.read().entry(tenant, entry_id))
     return render_template(
         "dashboard/entry.html",
         tenant=tenant,

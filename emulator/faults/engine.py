@@ -1,7 +1,8 @@
 """Matching fault rules to a request and applying their effects.
 
-Runs after the tenant is resolved and before its authentication (``before``), and on the
-finished response (``after``: malformed and truncated bodies). Counters are taken with
+The request flow (emulator/request_flow.py) runs ``before`` once the addressed tenant is
+resolved, before its authentication, and ``after`` on the finished response (malformed and
+truncated bodies). Counters are taken with
 atomic ``UPDATE ... RETURNING`` statements, so ``times`` and ``after`` are exact across
 workers and containers; a seeded probability draws from the match number, so the same
 seed gives the same sequence however requests are spread over workers.
@@ -17,16 +18,16 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 from sqlalchemy import or_, select, update
 
-from .. import tenants
-from ..auth.styles import ApiKeys, BasicAccounts, OAuthAccessTokens
+from .. import auth
 from ..errors import ScimError, conflict
 from ..extensions import db
 from ..models import FaultRule, utcnow
 from ..prepared import Prepared
-from ..routing import TENANT_KEY
+from ..request_state import RequestState
+from ..tenancy import TenantScope
 
 SCIM_PREFIX = "/scim/v2"
 NO_RESPONSE = 499  # what the journal records when the connection was closed instead
@@ -41,9 +42,7 @@ DEFAULT_DETAILS = {
 
 
 def init_app(app: Flask) -> None:
-    """Register after the journal so a corrupted body is what the journal records."""
-    app.before_request(before)
-    app.after_request(after)
+    """A dropped connection is answered by closing the client's socket."""
     app.register_error_handler(Dropped, lambda error: drop_connection())
 
 
@@ -190,7 +189,7 @@ def take(rule: Chosen) -> bool:
     return fired is not None
 
 
-def choose(vendor: str, name: str) -> Chosen | None:
+def choose(state: RequestState, vendor: str, name: str) -> Chosen | None:
     """The first in-scope rule that fires for this request, counters taken.
 
     Exhausted rules are read too, so that ``matched`` counts every in-scope request exactly,
@@ -208,34 +207,34 @@ def choose(vendor: str, name: str) -> Chosen | None:
     matching = [Chosen.of(r) for r in rules if in_scope(r, request.method, path, operations)]
     if not matching:
         return None
-    declared = g.pop("writes", None)
-    db.session.commit()  # end the lookup's transaction: the counters are taken in one of their own
-    g.writes = True
-    chosen = next((rule for rule in matching if take(rule)), None)
-    db.session.commit()
-    g.pop("writes")
-    if declared is not None:
-        g.writes = declared
+    declared = state.writes
+    state.writes = None  # the lookup's transaction, a read, ends without the write lock
+    db.session.commit()  # the counters are taken in a writer transaction of their own
+    state.writes = True
+    try:
+        chosen = next((rule for rule in matching if take(rule)), None)
+        db.session.commit()
+    finally:
+        state.writes = declared
     return chosen
 
 
-def before() -> None:
+def before(state: RequestState) -> None:
     """Apply a firing rule's effect before the request is authenticated or served."""
-    key = request.environ.get(TENANT_KEY)
-    if key is None or request.path.startswith("/_emulator"):
-        return
-    rule = choose(*key)
+    assert state.scope is not None, "faults apply to a resolved tenant's requests"
+    tenant = state.scope.tenant
+    rule = choose(state, tenant.vendor, tenant.name)
     if rule is None:
         return
     action = rule.action
-    g.fault_applied = {"rule": rule.id, "action": action["type"]}
+    state.fault = {"rule": rule.id, "action": action["type"]}
     if action["type"] in AFTER_ACTIONS:
-        g.fault_after = action
+        state.fault_after = action
         return
-    apply(action, key)
+    apply(action, state.scope)
 
 
-def apply(action: dict[str, Any], key: tuple[str, str]) -> None:
+def apply(action: dict[str, Any], scope: TenantScope) -> None:
     kind = action["type"]
     if kind == "latency":
         jitter = action.get("jitter_ms", 0)
@@ -246,48 +245,40 @@ def apply(action: dict[str, Any], key: tuple[str, str]) -> None:
         detail = action.get("detail") or DEFAULT_DETAILS.get(action["status"], "injected failure")
         raise ScimError(action["status"], detail, headers=headers)
     if kind == "auth":
-        raise revoked(key, action)
+        raise revoked(scope, action)
     if kind == "conflict":
-        raise conflict(action.get("detail") or conflict_detail(key))
+        raise conflict(action.get("detail") or conflict_detail(scope))
     if kind == "timeout":
         time.sleep(action.get("seconds", 30))
     raise Dropped()
 
 
-def revoked(key: tuple[str, str], action: dict[str, Any]) -> ScimError:
+def revoked(scope: TenantScope, action: dict[str, Any]) -> ScimError:
     """A 401 as the vendor answers an expired or revoked credential of the kind presented.
 
     The style is the vendor's one whose scheme the request's Authorization header uses (its
     first otherwise), so Jive answers a Basic request as Basic and a token request as a token.
     """
-    tenant = tenants.find(*key)
-    realm = f"{key[0]}/{key[1]}"
-    styles = tenants.scope_of(tenant).profile.auth if tenant else ()
+    profile = scope.profile
     presented = request.headers.get("Authorization", "").partition(" ")[0].lower()
-    style = next((s for s in styles if s.scheme.lower() == presented), styles[0] if styles else None)
-    if isinstance(style, BasicAccounts):
-        # a Basic credential that stopped working is refused like a wrong password
-        schemes = ", ".join(dict.fromkeys(f'{s.scheme} realm="{realm}"' for s in styles))
-        detail = "authentication required: missing or invalid credentials"
-        return ScimError(401, action.get("detail") or detail, headers={"WWW-Authenticate": schemes})
-    if isinstance(style, ApiKeys):
-        detail = "the API key has been revoked; it must be updated"
-    elif isinstance(style, OAuthAccessTokens):
-        detail = "the OAuth access token has been revoked"
-    else:
-        detail = f"the {getattr(style, 'label', 'token')} has been revoked"
+    style = next((s for s in profile.auth if s.scheme.lower() == presented), profile.auth[0])
+    if style.revoked_detail is None:  # refused like a wrong password
+        refusal = auth.unauthenticated(scope.tenant, profile)
+        return ScimError(401, action.get("detail") or refusal.detail, headers=refusal.headers)
+    realm = scope.tenant.key
     return ScimError(
-        401, action.get("detail") or detail, headers={"WWW-Authenticate": f'Bearer realm="{realm}"'}
+        401,
+        action.get("detail") or style.revoked_detail,
+        headers={"WWW-Authenticate": f'Bearer realm="{realm}"'},
     )
 
 
-def conflict_detail(key: tuple[str, str]) -> str:
+def conflict_detail(scope: TenantScope) -> str:
     """The uniqueness error the vendor gives when this create's user or group already exists."""
     kind, unique = (
         ("Group", "displayName") if scim_path(request.path).startswith("/Groups") else ("User", "userName")
     )
-    tenant = tenants.find(*key)
-    messages = tenants.scope_of(tenant).profile.messages if tenant else {}
+    messages = scope.profile.messages
     if kind == "User" and "uniqueness" in messages:
         return messages["uniqueness"]
     return f"a {kind} with this {unique} already exists"
@@ -323,9 +314,9 @@ def drop_connection() -> Response:
     return response
 
 
-def after(response: Response) -> Response:
+def after(state: RequestState, response: Response) -> Response:
     """Corrupt a served response: a body that is not JSON, or one cut short of its Content-Length."""
-    action = g.pop("fault_after", None)
+    action = state.fault_after
     if action is None:
         return response
     if action["type"] == "malformed":

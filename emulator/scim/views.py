@@ -1,8 +1,9 @@
 """The SCIM 2.0 surface of every tenant: thin views over operations, store and listing.
 
-A request reads first (tenant, credential) without the write lock; a view that writes does it
-in ``database.write_phase()``, which commits as it ends, and then answers with the rows as
-written.
+The request flow (emulator/request_flow.py) has resolved the tenant and authenticated the
+request before any view runs (discovery, ``DISCOVERY``, is public). A request reads first
+without the write lock; a view that writes does it in ``database.write_phase()``, which
+commits as it ends, and then answers with the rows as written.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, request
 from werkzeug.sansio.utils import get_current_url
 
-from .. import auth, bodies, database, tenants
+from .. import bodies, database
 from ..errors import bad_request, not_found, scim_response
-from ..routing import TENANT_KEY
+from ..request_state import current
+from ..tenancy import TenantScope
 from . import operations
 from .discovery import list_response, service_provider_config
 from .query import Lister, ListRequest, integer, search_across
@@ -27,29 +29,11 @@ SEARCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 ENDPOINTS = {"Users": "User", "Groups": "Group"}
 
 
-@bp.url_value_preprocessor
-def reads_first(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
-    """A SCIM request reads (faults, tenant, credential) without the write lock; a view that writes
-    writes in ``database.write_phase()``. Runs before every before_request hook."""
-    g.writes = False
-
-
-@bp.before_request
-def resolve_tenant() -> None:
-    """Load the addressed tenant; discovery is public, everything else needs the vendor's auth."""
-    key = request.environ.get(TENANT_KEY)
-    if key is None:
-        raise not_found(
-            "no tenant addressed: use Host <name>.<vendor>."
-            f"{current_app.config['EMULATOR_BASE_DOMAIN']} or the /t/<vendor>/<name>/scim/v2 alias"
-        )
-    tenant = tenants.lookup(*key)
-    if tenant is None:
-        raise not_found(f"no tenant {key[0]}/{key[1]}")
-    g.tenant_id = tenant.id  # the journal's entry names it without a second lookup
-    g.scope = tenants.scope_of(tenant)
-    if request.endpoint not in DISCOVERY:
-        g.credential = auth.authenticate(tenant, g.scope.profile, request)
+def scope() -> TenantScope:
+    """The tenant this request serves, resolved and authenticated by the request flow."""
+    state = current()
+    assert state is not None
+    return state.tenant_scope
 
 
 def base_url() -> str:
@@ -80,10 +64,10 @@ def read_json() -> Any:
 
 def store_for(endpoint: str) -> Store:
     name = ENDPOINTS.get(endpoint)
-    resource_type = g.scope.profile.resource_type(name) if name else None
+    resource_type = scope().profile.resource_type(name) if name else None
     if resource_type is None:
-        raise not_found(f"/{endpoint} is not an endpoint of this {g.scope.profile.name} tenant")
-    return Store(g.scope, resource_type, base_url())
+        raise not_found(f"/{endpoint} is not an endpoint of this {scope().profile.name} tenant")
+    return Store(scope(), resource_type, base_url())
 
 
 def one(store: Store, row: Any, status: int = 200, *, fresh: bool = False) -> Response:
@@ -182,7 +166,7 @@ def patch_resource(endpoint: str, scim_id: str) -> Response:
         row = store.get(scim_id)
         precondition(row, request.headers.get("If-Match"))
         operations.patch(store, row, body)
-    if g.scope.quirk("patch_response") == "no_content" and not representation_asked():
+    if scope().quirk("patch_response") == "no_content" and not representation_asked():
         return Response(status=204, headers={"ETag": etag(row)})
     return one(store, row)
 
@@ -208,7 +192,7 @@ def search_all() -> Response:
     if not isinstance(body, dict):
         raise bad_request("a SearchRequest must be a JSON object", "invalidSyntax")
     max_page = current_app.config["EMULATOR_MAX_PAGE_SIZE"]
-    listers = [Lister(Store(g.scope, t, base_url()), max_page) for t in g.scope.profile.resource_types]
+    listers = [Lister(Store(scope(), t, base_url()), max_page) for t in scope().profile.resource_types]
     return scim_response(search_across(listers, list_request(body)))
 
 
@@ -218,7 +202,7 @@ def search_all() -> Response:
 @bp.get("/ServiceProviderConfig")
 def service_provider() -> Response:
     return scim_response(
-        service_provider_config(g.scope.profile, base_url(), current_app.config["EMULATOR_MAX_PAGE_SIZE"])
+        service_provider_config(scope().profile, base_url(), current_app.config["EMULATOR_MAX_PAGE_SIZE"])
     )
 
 
@@ -226,14 +210,14 @@ def service_provider() -> Response:
 def resource_types() -> Response:
     return scim_response(
         list_response(
-            [t.to_scim(f"{base_url()}/ResourceTypes/{t.name}") for t in g.scope.profile.resource_types]
+            [t.to_scim(f"{base_url()}/ResourceTypes/{t.name}") for t in scope().profile.resource_types]
         )
     )
 
 
 @bp.get("/ResourceTypes/<name>")
 def resource_type(name: str) -> Response:
-    found = g.scope.profile.resource_type(name)
+    found = scope().profile.resource_type(name)
     if found is None:
         raise not_found(f"no resource type {name}")
     return scim_response(found.to_scim(f"{base_url()}/ResourceTypes/{found.name}"))
@@ -241,7 +225,7 @@ def resource_type(name: str) -> Response:
 
 def tenant_schemas() -> list[Any]:
     seen: dict[str, Any] = {}
-    for resource_type in g.scope.profile.resource_types:
+    for resource_type in scope().profile.resource_types:
         for schema in resource_type.schemas:
             seen.setdefault(schema.id, schema)
     return list(seen.values())

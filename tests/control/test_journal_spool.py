@@ -52,7 +52,7 @@ def tenant_ids(sqlite_file: Path) -> list[int]:
 
 
 def spool_of(client: FlaskClient) -> spool.Spool:
-    return client.application.extensions[journal.SPOOL].spool
+    return client.application.extensions[journal.WRITER].spool
 
 
 def spool_files(sqlite_file: Path) -> list[Path]:
@@ -135,7 +135,7 @@ def test_an_entry_of_a_tenant_deleted_while_it_waited_is_left_out(batched: Flask
     delete's drain. The next drain leaves it out, and writes the others."""
     tenant = acme(batched)
     tenant.get("/Users", query_string={"kept": 1})
-    spooling = batched.application.extensions[journal.SPOOL]
+    spooling = batched.application.extensions[journal.WRITER]
     row = spooling.insert.parameters(
         {
             "tenant_id": 10_000,  # no such tenant

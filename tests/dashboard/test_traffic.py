@@ -20,13 +20,13 @@ def test_traffic_counts_requests_per_second_by_status_class(app: Flask, tenant: 
     tenant.get("/Users")
     with app.app_context():
         acme = tenants.get("generic", "acme")
-        traffic = journal.traffic(acme, seconds=60)
+        traffic = journal.read().traffic(acme, seconds=60)
         assert traffic["seconds"] == 60 and len(traffic["buckets"]) == 60
         totals = {c: sum(b[c] for b in traffic["buckets"]) for c in traffic["classes"]}
         assert totals == {"2xx": 2, "3xx": 0, "4xx": 1, "5xx": 0}
         assert sum(traffic["buckets"][-1].values()) + sum(traffic["buckets"][-2].values()) == 3
 
-        later = journal.traffic(acme, seconds=60, now=utcnow() + timedelta(minutes=2))
+        later = journal.read().traffic(acme, seconds=60, now=utcnow() + timedelta(minutes=2))
         assert all(not any(b.values()) for b in later["buckets"])
 
 
@@ -38,12 +38,12 @@ def test_recent_counts_and_newest_entries(app: Flask, make_tenant: Callable[...,
     beta.get("/Users")
     with app.app_context():
         acme_row, beta_row = tenants.get("generic", "acme"), tenants.get("generic", "beta")
-        assert journal.recent_counts(60) == {acme_row.id: 3, beta_row.id: 1}
-        assert journal.recent_counts(60, now=utcnow() + timedelta(minutes=5)) == {}
-        newest = journal.newest(acme_row, limit=2)
+        assert journal.read().recent_counts(60) == {acme_row.id: 3, beta_row.id: 1}
+        assert journal.read().recent_counts(60, now=utcnow() + timedelta(minutes=5)) == {}
+        newest = journal.read().newest(acme_row, limit=2)
         assert len(newest) == 2 and newest[0].id > newest[1].id
-        assert [e.id for e in journal.newest(acme_row, after_id=newest[1].id)] == [newest[0].id]
-        assert journal.entry(acme_row, newest[0].id) is newest[0]
+        assert [e.id for e in journal.read().newest(acme_row, after_id=newest[1].id)] == [newest[0].id]
+        assert journal.read().entry(acme_row, newest[0].id) is newest[0]
 
 
 def test_status_classes() -> None:
