@@ -13,7 +13,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields
 
-from ..errors import ScimError, bad_request
+from ..errors import bad_request
 from .schema import Attribute, ResourceType, Schema
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -344,8 +344,3 @@ def parse_attribute_list(value: str | None) -> list[str]:
         return []
     return [part.strip() for part in value.split(",") if part.strip()]
 
-
-def require_object(body: Any, what: str) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise ScimError(400, f"{what} must be a JSON object", "invalidSyntax")
-    return body
