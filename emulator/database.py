@@ -375,6 +375,22 @@ def write_phase() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def write_apart(state: RequestState) -> Iterator[None]:
+    """A short write in the middle of a request that reads (a fault rule's counters): what the
+    request read so far ends, the block runs in a writer transaction of its own and commits as
+    it ends, and the request goes on as it was declared."""
+    declared = state.writes
+    state.writes = None
+    db.session.commit()  # the reads' transaction ends without ever taking the write lock
+    state.writes = True
+    try:
+        yield
+        db.session.commit()
+    finally:
+        state.writes = declared
+
+
+@contextlib.contextmanager
 def schema_lock(app: Flask) -> Iterator[None]:
     """Serialise schema creation between workers starting at once."""
     engine = db.engine

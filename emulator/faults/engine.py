@@ -21,7 +21,7 @@ from typing import Any
 from flask import Flask, Response, request
 from sqlalchemy import or_, select, update
 
-from .. import auth
+from .. import auth, database
 from ..errors import ScimError, conflict
 from ..extensions import db
 from ..models import FaultRule, utcnow
@@ -207,16 +207,8 @@ def choose(state: RequestState, vendor: str, name: str) -> Chosen | None:
     matching = [Chosen.of(r) for r in rules if in_scope(r, request.method, path, operations)]
     if not matching:
         return None
-    declared = state.writes
-    state.writes = None  # the lookup's transaction, a read, ends without the write lock
-    db.session.commit()  # the counters are taken in a writer transaction of their own
-    state.writes = True
-    try:
-        chosen = next((rule for rule in matching if take(rule)), None)
-        db.session.commit()
-    finally:
-        state.writes = declared
-    return chosen
+    with database.write_apart(state):  # the counters, in a writer transaction of their own
+        return next((rule for rule in matching if take(rule)), None)
 
 
 def before(state: RequestState) -> None:

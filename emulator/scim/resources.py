@@ -343,4 +343,3 @@ def parse_attribute_list(value: str | None) -> list[str]:
     if not value:
         return []
     return [part.strip() for part in value.split(",") if part.strip()]
-
