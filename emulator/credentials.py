@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from . import auth
-from .auth.styles import expiry, lapse, stamp, unusable
+from . import auth, clock
+from .auth.styles import expiry, lapse, unusable
+from .clock import utcnow
 from .errors import ScimError
 from .extensions import db
-from .models import Account, Credential, Tenant, utcnow
+from .models import Account, Credential, Tenant
 from .tenancy import scope_of
 
 SHOWN_KINDS = ("bearer", "api_key", "access_token")  # the credentials a client presents (not codes)
@@ -26,11 +27,11 @@ def credential_state(credential: Credential) -> dict[str, Any]:
         "type": credential.kind,
         "label": credential.label,
         "account": credential.account.username if credential.account else None,
-        "created_at": stamp(credential.created_at),
-        "last_used_at": stamp(credential.last_used_at),
+        "created_at": clock.shown(credential.created_at, to="seconds"),
+        "last_used_at": clock.shown(credential.last_used_at, to="seconds"),
         "validity_days": credential.validity_days,
-        "expires_at": stamp(lapse(credential)),
-        "revoked_at": stamp(credential.revoked_at),
+        "expires_at": clock.shown(lapse(credential), to="seconds"),
+        "revoked_at": clock.shown(credential.revoked_at, to="seconds"),
         "state": "active",
     }
     if unusable(credential):

@@ -16,9 +16,10 @@ from flask import current_app
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from .clock import utcnow
 from .errors import ScimError, bad_request
 from .extensions import db
-from .models import Membership, Resource, ResourceValue, Tenant, utcnow
+from .models import Membership, Resource, ResourceValue, Tenant
 from .scim.resources import Reader
 from .scim.schema import ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA
 from .scim.store import INDEXED_VALUES, Store

@@ -26,10 +26,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
-from . import database
+from . import clock, database
+from .clock import utcnow
 from .errors import ScimError, bad_request
 from .extensions import db
-from .models import JournalEntry, JournalSpool, Tenant, utcnow
+from .models import JournalEntry, JournalSpool, Tenant
 from .prepared import Compiled, Prepared
 from .request_state import RequestState
 from .spool import Spool, Spooled
@@ -506,7 +507,7 @@ class JournalReader:
         for at, status in rows:
             buckets[int((at - start).total_seconds())][status_class(status)] += 1
         return {
-            "start": start.isoformat() + "Z",
+            "start": clock.shown(start),
             "seconds": seconds,
             "classes": list(STATUS_CLASSES),
             "buckets": buckets,
@@ -548,18 +549,15 @@ def status_matches(status: int, wanted: str) -> bool:
 
 def since_time(value: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return clock.from_iso(value)
     except ValueError:
         raise bad_request(f"since {value!r} must be an ISO 8601 time") from None
-    if moment.tzinfo is not None:
-        moment = moment.replace(tzinfo=None) - moment.utcoffset()  # type: ignore[operator]
-    return moment
 
 
 def as_json(entry: JournalEntry) -> dict[str, Any]:
     return {
         "id": entry.id,
-        "at": entry.at.isoformat(timespec="milliseconds") + "Z",
+        "at": clock.shown(entry.at),
         "method": entry.method,
         "path": entry.path,
         "scim_path": entry.path[len(SCIM_PREFIX) :] if entry.path.startswith(SCIM_PREFIX) else None,

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from . import auth, journal
+from . import auth, clock, journal
 from .credentials import SHOWN_KINDS, account_state, credential_state
 from .errors import ScimError
 from .extensions import db
@@ -108,7 +108,7 @@ def describe(tenant: Tenant, root: str) -> dict[str, Any]:
         "name": tenant.name,
         **urls(tenant, root),
         "options": scope.options,
-        "created_at": tenant.created_at.isoformat() + "Z",
+        "created_at": clock.shown(tenant.created_at),
         "counts": counts(tenant),
         "credentials": [credential_state(c) for c in tenant.credentials if c.kind in SHOWN_KINDS],
         "accounts": [account_state(a) for a in tenant.accounts],

@@ -9,9 +9,10 @@ from flask import Request
 from sqlalchemy import bindparam, update
 
 from .. import database
+from ..clock import utcnow
 from ..errors import ScimError
 from ..extensions import db
-from ..models import Credential, Tenant, utcnow
+from ..models import Credential, Tenant
 from ..prepared import Prepared
 from .styles import AccountRow, CredentialRow, CredentialStyle
 

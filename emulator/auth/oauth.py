@@ -15,9 +15,10 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, Response, jsonify, redirect, render_template, request
 from sqlalchemy import select, update
 
+from ..clock import utcnow
 from ..errors import ScimError
 from ..extensions import db
-from ..models import Account, Credential, TenantRow, utcnow
+from ..models import Account, Credential, TenantRow
 from ..request_state import current
 from .secrets import digest, new_secret, same
 from .styles import OAuthAccessTokens

@@ -23,9 +23,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from flask import Request
 from sqlalchemy import bindparam, select, update
 
+from .. import clock
+from ..clock import utcnow
 from ..errors import ScimError
 from ..extensions import db
-from ..models import Account, Credential, Tenant, utcnow
+from ..models import Account, Credential, Tenant
 from ..prepared import Prepared
 from .secrets import digest, new_secret, same
 
@@ -40,10 +42,6 @@ def header(request: Request, scheme: str) -> str | None:
     if prefix.lower() != scheme.lower() or not rest.strip():
         return None
     return rest.strip()
-
-
-def stamp(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") + "Z" if value else None
 
 
 def lapse(credential: Credential | CredentialRow) -> datetime | None:
@@ -61,7 +59,7 @@ def unusable(credential: Credential | CredentialRow, now: datetime | None = None
         return f"{credential.kind.replace('_', ' ')} has been revoked"
     ends = lapse(credential)
     if ends is not None and ends <= (now or utcnow()):
-        return f"{credential.kind.replace('_', ' ')} expired at {stamp(ends)}"
+        return f"{credential.kind.replace('_', ' ')} expired at {clock.shown(ends, to='seconds')}"
     return None
 
 
@@ -170,10 +168,9 @@ def expiry(given: dict[str, Any]) -> datetime | None:
         return utcnow() + timedelta(seconds=seconds)
     if given.get("expires_at"):
         try:
-            moment = datetime.fromisoformat(str(given["expires_at"]).replace("Z", "+00:00"))
+            return clock.from_iso(str(given["expires_at"]))
         except ValueError:
             raise ScimError(400, "expires_at must be an ISO 8601 time", "invalidValue") from None
-        return moment.replace(tzinfo=None) - (moment.utcoffset() or timedelta())
     return None
 
 
@@ -214,7 +211,7 @@ class BearerTokens:
         if days is not None:
             shown["validity_days"] = days
         if credential.expires_at:
-            shown["expires_at"] = stamp(credential.expires_at)
+            shown["expires_at"] = clock.shown(credential.expires_at, to="seconds")
         shown["authorization"] = f"Bearer {token}"
         return shown
 
@@ -356,7 +353,7 @@ class ApiKeys:
         shown = {"id": credential.id, **shown, self.account_key: account.username, "key": key}
         if credential.label:
             shown["description"] = credential.label
-        shown["expires_at"] = stamp(credential.expires_at)
+        shown["expires_at"] = clock.shown(credential.expires_at, to="seconds")
         if self.active_option:
             shown[f"{self.account_key}_active"] = account.active
         shown["authorization"] = f"Bearer {key}"

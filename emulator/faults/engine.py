@@ -22,9 +22,10 @@ from flask import Flask, Response, request
 from sqlalchemy import or_, select, update
 
 from .. import auth, database
+from ..clock import utcnow
 from ..errors import ScimError, conflict
 from ..extensions import db
-from ..models import FaultRule, utcnow
+from ..models import FaultRule
 from ..prepared import Prepared
 from ..request_state import RequestState
 from ..tenancy import TenantScope

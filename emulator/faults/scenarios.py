@@ -15,9 +15,11 @@ import yaml
 from flask import current_app
 from sqlalchemy import select, update
 
+from .. import clock
+from ..clock import utcnow
 from ..errors import ScimError, bad_request
 from ..extensions import db
-from ..models import FaultRule, ScenarioRun, utcnow
+from ..models import FaultRule, ScenarioRun
 from . import rules
 
 
@@ -128,7 +130,7 @@ def status(run: ScenarioRun) -> dict[str, Any]:
         "version": run.version,
         "tenant": run.tenant,
         "vendor": next((r.vendor for r in run_rules if r.vendor), None),  # a run scoped to a vendor
-        "started_at": run.started_at.isoformat(timespec="milliseconds") + "Z",
+        "started_at": clock.shown(run.started_at),
         "elapsed_seconds": round(elapsed, 3),
         "state": state,
         "step": None if state != "running" else current + 1,

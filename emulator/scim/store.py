@@ -16,9 +16,11 @@ from sqlalchemy import ColumnElement, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import clock
+from ..clock import utcnow
 from ..errors import ScimError, bad_request, conflict, not_found
 from ..extensions import db
-from ..models import Membership, Resource, ResourceValue, utcnow
+from ..models import Membership, Resource, ResourceValue
 from ..prepared import Prepared
 from ..tenants import TenantScope
 from .schema import ResourceType
@@ -79,10 +81,6 @@ GROUPS = (
 GROUPS_OF = GROUPS.where(Membership.member_pk.in_(bindparam("pks", expanding=True)))
 # the groups of one user: a match's answer, run on the DBAPI cursor
 GROUPS_OF_ONE = Prepared(GROUPS.where(Membership.member_pk == bindparam("pk")))
-
-
-def stamp(value: Any) -> str:
-    return value.isoformat(timespec="milliseconds") + "Z"
 
 
 def etag(row: Resource | ResourceRow) -> str:
@@ -221,8 +219,8 @@ class Store:
                 resource["groups"] = groups[row.pk]
             resource["meta"] = {
                 "resourceType": self.resource_type.name,
-                "created": stamp(row.created_at),
-                "lastModified": stamp(row.updated_at),
+                "created": clock.shown(row.created_at),
+                "lastModified": clock.shown(row.updated_at),
                 "location": self.location(row.scim_id),
                 "version": etag(row),
             }
