@@ -28,6 +28,8 @@ from ..extensions import db
 from ..models import FaultRule
 from ..prepared import Prepared
 from ..request_state import RequestState
+from ..scim.filter import PatchPath
+from ..scim.patchop import read_lenient
 from ..tenancy import TenantScope
 
 SCIM_PREFIX = "/scim/v2"
@@ -81,12 +83,17 @@ def candidates(vendor: str, name: str) -> list[FaultRule]:
     return in_force(vendor, name)
 
 
-def attribute_of(path: str) -> str:
+def attribute_of(path: str | PatchPath) -> str:
     """The attribute a PATCH path names, lower-cased, without a value filter or schema URN.
 
     ``members[value eq "x"]`` -> ``members``; ``name.givenName`` -> ``name.givenname``;
     ``urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager`` -> ``manager``.
+    A parsed path is read as parsed; text (a rule's attribute, a path-less value's key, a path
+    that does not parse) by the same rules.
     """
+    if isinstance(path, PatchPath):
+        named = path.attr.attr if path.attr.sub is None else f"{path.attr.attr}.{path.attr.sub}"
+        return named.lower()
     path = path.split("[", 1)[0].strip().lower()
     if path.startswith("urn:"):
         path = path.rsplit(":", 1)[1]
@@ -94,20 +101,19 @@ def attribute_of(path: str) -> str:
 
 
 def operations_of(body: Any) -> list[tuple[str, str]]:
-    """(op, attribute) pairs of a PatchOp body, lower-cased; path-less ops yield their value's keys."""
+    """(op, attribute) pairs of a PatchOp body, lower-cased; path-less ops yield their value's keys.
+
+    The body is read by the PATCH view's parser, leniently: keys in any case, and any body,
+    however malformed, yields what can be made out of it without raising.
+    """
     found: list[tuple[str, str]] = []
-    items = body.get("Operations") if isinstance(body, dict) else None
-    for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict):
-            continue
-        op = str(item.get("op", "")).lower()
-        path = item.get("path")
-        if isinstance(path, str):
-            found.append((op, attribute_of(path)))
-        elif isinstance(item.get("value"), dict):
-            found += [(op, attribute_of(str(key))) for key in item["value"]]
+    for operation in read_lenient(body):
+        if operation.raw_path is not None:
+            found.append((operation.op, attribute_of(operation.path or operation.raw_path)))
+        elif isinstance(operation.value, dict):
+            found += [(operation.op, attribute_of(str(key))) for key in operation.value]
         else:
-            found.append((op, ""))
+            found.append((operation.op, ""))
     return found
 
 

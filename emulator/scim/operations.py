@@ -1,25 +1,30 @@
 """SCIM write operations for one tenant: what a view, a fixture or the CLI calls.
 
-Group membership changes in PATCH are applied as row deltas (add or remove the named
-members) so adding one member to a large group never reads the others; any other form
-of member operation falls back to the full PATCH engine over the materialised list.
+A PATCH body is read once (``patchop.read_patch``) into typed operations that every step
+below takes. Group membership changes are applied as row deltas (add or remove the named
+members) so adding one member to a large group never reads the others: ``member_change`` says,
+from the operation alone, which delta an operation is; any other form of member operation
+falls back to the full PATCH engine over the materialised list.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from flask import current_app
 
 from ..errors import bad_request
 from ..models import Resource
-from .filter import Compare, Node, Or, parse_path
-from .patch import apply_patch
+from .filter import AttrPath, Compare, Node, Or, PatchPath
+from .patch import apply_operations
+from .patchop import Operation, read_patch
 from .resources import Reader
 from .schema import ENTERPRISE_USER, GROUP, USER, ResourceType, resolve
 from .store import ResourceRow, Store
 
-PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+MEMBERS_PATH = PatchPath(AttrPath(None, "members"))  # where a path-less value's members go
 
 
 # one Reader per resource type and reading rules (its fields are made once, not per request)
@@ -83,16 +88,21 @@ def delete(store: Store, row: Resource) -> None:
     store.delete(row)
 
 
-def patch(store: Store, row: Resource, body: Any) -> None:
-    """Apply a PatchOp request atomically (the caller's transaction is rolled back on error)."""
-    operations = within_table(store, patch_operations(body))
+def read(store: Store, body: Any) -> list[Operation]:
+    """A PatchOp body as the tenant's dialect reads it, within its vendor's table: read once,
+    before the write begins."""
+    return within_table(store, read_patch(body, strict=store.scope.quirk("patch_dialect") == "strict"))
+
+
+def patch(store: Store, row: Resource, operations: list[Operation]) -> None:
+    """Apply a PatchOp request's operations atomically (the caller's transaction is rolled back on error)."""
     strict = store.scope.quirk("patch_dialect") == "strict"
-    member_ops: list[dict[str, Any]] = []
+    member_ops: list[Operation] = []
     if store.resource_type.name == "Group":
         member_ops, operations = split_member_operations(operations)
     if operations:
         current = store.render([row], relations=False)[0]
-        changed = apply_patch(current, operations, store.resource_type, strict=strict)
+        changed = apply_operations(current, operations, store.resource_type, strict=strict)
         reader = reader_for(store)
         document = reader.document(changed)
         reader.check_required(document)
@@ -114,7 +124,7 @@ def rfc_type(resource_type: ResourceType) -> ResourceType:
     return ResourceType(resource_type.name, resource_type.endpoint, core, tuple(extensions.values()))
 
 
-def within_table(store: Store, operations: list[Any]) -> list[Any]:
+def within_table(store: Store, operations: Sequence[Operation]) -> list[Operation]:
     """Drop (or, with the reject quirk, refuse) operations on attributes outside the vendor's table.
 
     PATCH then treats such attributes exactly as POST and PUT do; an attribute no schema
@@ -131,24 +141,20 @@ def within_table(store: Store, operations: list[Any]) -> list[Any]:
             raise bad_request(f"attribute {name} is not supported by this tenant")
         return True
 
-    kept: list[Any] = []
+    kept: list[Operation] = []
     for operation in operations:
-        if not isinstance(operation, dict):
-            kept.append(operation)
-            continue
-        path = next((v for k, v in operation.items() if k.lower() == "path"), None)
-        value = next((v for k, v in operation.items() if k.lower() == "value"), None)
-        if isinstance(path, str):
-            parsed = parse_path(path)
+        parsed, value = operation.path, operation.value
+        if parsed is not None:
             name = f"{parsed.attr.urn}:{parsed.attr.attr}" if parsed.attr.urn else parsed.attr.attr
             sub = parsed.attr.sub or parsed.sub
-            if vendor_type.extension(path) is None and outside(f"{name}.{sub}" if sub else name):
+            named = f"{name}.{sub}" if sub else name
+            if vendor_type.extension(operation.raw_path or "") is None and outside(named):
                 continue
-        elif path is None and isinstance(value, dict):
+        elif isinstance(value, dict):
             value = {k: v for k, v in value.items() if not pathless_outside(k, v, vendor_type, full, outside)}
             if not value:
                 continue
-            operation = {**{k: v for k, v in operation.items() if k.lower() != "value"}, "value": value}
+            operation = dataclasses.replace(operation, value=value)
         kept.append(operation)
     return kept
 
@@ -164,49 +170,27 @@ def pathless_outside(
     return bool(outside(key))
 
 
-def patch_operations(body: Any) -> list[Any]:
-    if not isinstance(body, dict):
-        raise bad_request("the PATCH body must be a JSON object", "invalidSyntax")
-    schemas = body.get("schemas")
-    if not isinstance(schemas, list) or PATCH_SCHEMA.lower() not in {str(s).lower() for s in schemas}:
-        raise bad_request(f"'schemas' must be [\"{PATCH_SCHEMA}\"]", "invalidSyntax")
-    operations = next((v for k, v in body.items() if k.lower() == "operations"), None)
-    if not isinstance(operations, list) or not operations:
-        raise bad_request("'Operations' must be a non-empty array", "invalidSyntax")
-    return operations
+def is_members_path(path: PatchPath) -> bool:
+    """Whether a path names a group's members (``members``, ``members[...]``, ``members[...].sub``)."""
+    return path.attr.attr.lower() == "members" and path.attr.sub is None
 
 
-def is_members_path(path: Any) -> bool:
-    if not isinstance(path, str):
-        return False
-    parsed = parse_path(path)
-    return parsed.attr.attr.lower() == "members" and parsed.attr.sub is None
-
-
-def split_member_operations(operations: list[Any]) -> tuple[list[dict[str, Any]], list[Any]]:
+def split_member_operations(operations: Sequence[Operation]) -> tuple[list[Operation], list[Operation]]:
     """(operations on members, every other operation), path-less values split by key."""
-    members: list[dict[str, Any]] = []
-    others: list[Any] = []
+    members: list[Operation] = []
+    others: list[Operation] = []
     for operation in operations:
-        if not isinstance(operation, dict):
-            others.append(operation)
-            continue
-        path = next((v for k, v in operation.items() if k.lower() == "path"), None)
-        value = next((v for k, v in operation.items() if k.lower() == "value"), None)
-        op = next((v for k, v in operation.items() if k.lower() == "op"), None)
-        if is_members_path(path):
-            members.append({"op": op, "path": path, "value": value})
-        elif path is None and isinstance(value, dict) and any(k.lower() == "members" for k in value):
-            rest = {k: v for k, v in value.items() if k.lower() != "members"}
+        value = operation.value
+        if operation.path is not None:
+            (members if is_members_path(operation.path) else others).append(operation)
+        elif isinstance(value, dict) and any(k.lower() == "members" for k in value):
+            listed = next(v for k, v in value.items() if k.lower() == "members")
             members.append(
-                {
-                    "op": op,
-                    "path": "members",
-                    "value": next(v for k, v in value.items() if k.lower() == "members"),
-                }
+                dataclasses.replace(operation, path=MEMBERS_PATH, raw_path="members", value=listed)
             )
+            rest = {k: v for k, v in value.items() if k.lower() != "members"}
             if rest:
-                others.append({"op": op, "value": rest})
+                others.append(dataclasses.replace(operation, value=rest))
         else:
             others.append(operation)
     return members, others
@@ -246,35 +230,53 @@ def member_ids(node: Node) -> list[str] | None:
     return None
 
 
-def apply_member_operation(store: Store, row: Resource, operation: dict[str, Any], strict: bool) -> None:
-    op = operation.get("op")
-    if (
-        not isinstance(op, str)
-        or op.lower() not in ("add", "replace", "remove")
-        or (strict and op != op.lower())
-    ):
-        raise bad_request(f"unsupported PATCH op {op!r}", "invalidSyntax")
-    name = op.lower()
-    path = parse_path(operation["path"])
-    value = operation.get("value")
+@dataclasses.dataclass(frozen=True, slots=True)
+class MemberChange:
+    """An operation on a group's members as row deltas: ``add``, ``replace``, ``remove`` or ``clear``.
+
+    ``members`` is the operation's value as sent; it is checked as the change is applied.
+    """
+
+    action: str
+    members: Any = None
+
+
+def member_change(operation: Operation) -> MemberChange | None:
+    """The row delta an operation on members is, or None when only the engine can apply it.
+
+    ``members`` itself takes add, replace and remove (of the values given, or of all); a removal
+    through a filter of ids (``members[value eq "a" or value eq "b"]``) removes those ids. An add
+    or replace without a value is left to the engine, which refuses it as on any attribute.
+    """
+    path = operation.path
+    if path is None or (operation.op != "remove" and not operation.has_value):
+        return None
+    value = operation.value
     if path.value_filter is None and path.sub is None:
-        if name == "add":
-            store.add_members(row, checked_members(store, value))
-        elif name == "replace":
-            members = checked_members(store, value if value is not None else [])
-            store.clear_members(row)
-            store.add_members(row, members)
-        elif value is None:
-            store.clear_members(row)
-        else:
-            store.remove_members(row, as_members(value))
-        return
+        if operation.op == "remove":
+            return MemberChange("clear") if value is None else MemberChange("remove", value)
+        return MemberChange(operation.op, [] if operation.op == "replace" and value is None else value)
     ids = member_ids(path.value_filter) if path.value_filter is not None and path.sub is None else None
-    if name == "remove" and ids is not None:
-        store.remove_members(row, [{"value": i} for i in ids])
-        return
-    current = store.members_of([row.pk])[row.pk]
-    document = {"schemas": [store.resource_type.schema.id], "displayName": "-", "members": current}
-    changed = apply_patch(document, [operation], store.resource_type, strict=strict)
-    store.clear_members(row)
-    store.add_members(row, checked_members(store, changed.get("members", [])))
+    if operation.op == "remove" and ids is not None:
+        return MemberChange("remove", [{"value": i} for i in ids])
+    return None
+
+
+def apply_member_operation(store: Store, row: Resource, operation: Operation, strict: bool) -> None:
+    """Apply one operation on a group's members: as row deltas if it is one, else by the engine."""
+    change = member_change(operation)
+    if change is None:
+        current = store.members_of([row.pk])[row.pk]
+        document = {"schemas": [store.resource_type.schema.id], "displayName": "-", "members": current}
+        changed = apply_operations(document, [operation], store.resource_type, strict=strict)
+        store.clear_members(row)
+        store.add_members(row, checked_members(store, changed.get("members", [])))
+    elif change.action == "remove":
+        store.remove_members(row, as_members(change.members))
+    elif change.action == "clear":
+        store.clear_members(row)
+    else:
+        members = checked_members(store, change.members)
+        if change.action == "replace":
+            store.clear_members(row)
+        store.add_members(row, members)

@@ -4,6 +4,9 @@ The engine works on SCIM JSON with canonical key case (extension attributes unde
 key) and writes canonical attribute names back. It checks what only PATCH can know (targets,
 mutability, the shape of values); full type validation of the result is the caller's job.
 
+The operations come typed from ``patchop`` (message keys in any case, paths parsed, op names
+checked against the dialect); ``apply_patch`` reads a raw ``Operations`` array there itself.
+
 Dialect notes (``strict=False``): ``op`` is case-insensitive, boolean attributes accept the
 strings "true"/"false" in any case, and a single-valued complex attribute with a ``value``
 sub-attribute (the enterprise ``manager``) accepts a plain id string or a one-element list of
@@ -17,14 +20,15 @@ sub-attributes.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from emulator.errors import ScimError
-from emulator.scim.filter import And, Compare, Node, matches, parse_path, referenced
+from emulator.scim.filter import And, Compare, Node, PatchPath, matches, referenced
+from emulator.scim.patchop import Operation, read_operations
 from emulator.scim.schema import Attribute, ResourceType, Schema, resolve
 
-_OPS = ("add", "replace", "remove")
 _IGNORED_KEYS = frozenset({"id", "meta", "schemas"})
 _BOOLEANS = {"true": True, "false": False}
 
@@ -53,59 +57,51 @@ def _error(detail: str, scim_type: str) -> ScimError:
 
 
 def apply_patch(
-    resource: dict, operations: list, resource_type: ResourceType, *, strict: bool = False
+    resource: dict, operations: Any, resource_type: ResourceType, *, strict: bool = False
 ) -> dict:
-    """Apply PATCH ``operations`` to a deep copy of ``resource`` and return the copy."""
-    if not isinstance(operations, list):
-        raise _error("Operations must be a list of operation objects", "invalidSyntax")
+    """Read a raw ``Operations`` array and apply it to a deep copy of ``resource``; return the copy."""
+    return apply_operations(
+        resource, read_operations(operations, strict=strict), resource_type, strict=strict
+    )
+
+
+def apply_operations(
+    resource: dict, operations: Sequence[Operation], resource_type: ResourceType, *, strict: bool = False
+) -> dict:
+    """Apply typed PATCH ``operations`` to a deep copy of ``resource`` and return the copy."""
     result = copy.deepcopy(resource)
-    for index, operation in enumerate(operations):
+    for operation in operations:
         try:
             _apply_operation(result, operation, resource_type, strict)
         except ScimError as error:
-            raise ScimError(error.status, f"operation {index}: {error.detail}", error.scim_type) from None
+            detail = f"operation {operation.index}: {error.detail}"
+            raise ScimError(error.status, detail, error.scim_type) from None
     _sync_extensions(result, resource_type)
     return result
 
 
-def _apply_operation(resource: dict, operation: Any, resource_type: ResourceType, strict: bool) -> None:
-    """Apply one operation object to ``resource`` in place."""
-    if not isinstance(operation, dict):
-        raise _error("each operation must be an object with 'op'", "invalidSyntax")
-    op = _op_name(operation.get("op"), strict)
-    path = operation.get("path")
-    if path is not None and not isinstance(path, str):
-        raise _error("'path' must be a string", "invalidSyntax")
+def _apply_operation(resource: dict, operation: Operation, resource_type: ResourceType, strict: bool) -> None:
+    """Apply one operation to ``resource`` in place."""
+    op, path, sent = operation.op, operation.path, operation.raw_path or ""
     if op == "remove":
         if path is None:
             raise _error("'remove' needs a path", "noTarget")
-        extension = resource_type.extension(path.strip())
+        extension = resource_type.extension(sent.strip())
         if extension is not None:
             for key in list(resource.get(extension.id) or {}):
                 _remove(resource, _key_target(resource_type, f"{extension.id}:{key}"), None, strict)
             return
-        _remove(resource, _path_target(resource_type, path), operation.get("value"), strict)
+        _remove(resource, _path_target(resource_type, path, sent), operation.value, strict)
         return
-    if "value" not in operation:
+    if not operation.has_value:
         raise _error(f"'{op}' needs a value", "invalidSyntax")
-    value = operation["value"]
+    value = operation.value
     if path is None:
         _set_pathless(resource, value, resource_type, op, strict)
-    elif resource_type.extension(path.strip()) is not None:
-        _set_pathless(resource, {path.strip(): value}, resource_type, op, strict)
+    elif resource_type.extension(sent.strip()) is not None:
+        _set_pathless(resource, {sent.strip(): value}, resource_type, op, strict)
     else:
-        _set(resource, _path_target(resource_type, path), value, op, strict)
-
-
-def _op_name(op: Any, strict: bool) -> str:
-    """The operation name, lower-cased unless strict."""
-    if not isinstance(op, str):
-        raise _error("each operation needs an 'op' string", "invalidSyntax")
-    name = op if strict else op.lower()
-    if name not in _OPS:
-        hint = " (strict mode accepts only lower-case add/replace/remove)" if op.lower() in _OPS else ""
-        raise _error(f"unsupported op {op!r}{hint}", "invalidSyntax")
-    return name
+        _set(resource, _path_target(resource_type, path, sent), value, op, strict)
 
 
 def _key_target(resource_type: ResourceType, key: str) -> _Target:
@@ -116,9 +112,8 @@ def _key_target(resource_type: ResourceType, key: str) -> _Target:
     return _Target(ref.schema, ref.extension, ref.attribute, ref.sub_attribute)
 
 
-def _path_target(resource_type: ResourceType, path: str) -> _Target:
-    """Parse and resolve a PATCH ``path``, value filter included."""
-    parsed = parse_path(path)
+def _path_target(resource_type: ResourceType, parsed: PatchPath, path: str) -> _Target:
+    """Resolve a parsed PATCH path (``path`` as sent), value filter included."""
     name = f"{parsed.attr.urn}:{parsed.attr.attr}" if parsed.attr.urn else parsed.attr.attr
     if parsed.attr.sub:
         name = f"{name}.{parsed.attr.sub}"

@@ -161,11 +161,12 @@ def replace_resource(endpoint: str, scim_id: str) -> Response:
 
 @bp.patch("/<any(Users, Groups):endpoint>/<scim_id>")
 def patch_resource(endpoint: str, scim_id: str) -> Response:
-    store, body = store_for(endpoint), read_json()
+    store = store_for(endpoint)
+    changes = operations.read(store, read_json())
     with database.write_phase():
         row = store.get(scim_id)
         precondition(row, request.headers.get("If-Match"))
-        operations.patch(store, row, body)
+        operations.patch(store, row, changes)
     if scope().quirk("patch_response") == "no_content" and not representation_asked():
         return Response(status=204, headers={"ETag": etag(row)})
     return one(store, row)
