@@ -20,13 +20,16 @@ from flask.cli import AppGroup
 from marshmallow import Schema
 
 from . import credentials, fixtures, journal, tenants
-from .control.faults import FaultListSchema, FaultSchema, ScenarioListSchema, ScenarioRunSchema
 from .control.schemas import (
     CredentialListingSchema,
     CredentialStateSchema,
+    FaultListSchema,
+    FaultSchema,
     FixtureListSchema,
     IssuedCredentialSchema,
     JournalPageSchema,
+    ScenarioListSchema,
+    ScenarioRunSchema,
     SeedResultSchema,
     TenantCreatedSchema,
     TenantListSchema,

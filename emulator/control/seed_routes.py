@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, request
 
 from .. import fixtures, tenants
-from .credentials import checked
+from .credential_routes import checked
 from .schemas import FixtureListSchema, SeedRequestSchema, SeedResultSchema
 from .views import bp, dumped
 

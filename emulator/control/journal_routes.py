@@ -6,7 +6,7 @@ from flask import Response, request
 
 from .. import journal, tenants
 from ..errors import bad_request
-from .credentials import checked
+from .credential_routes import checked
 from .schemas import JournalPageSchema, VerifyRequestSchema, VerifyResultSchema
 from .views import bp, dumped
 
