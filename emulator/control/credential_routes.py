@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify
 from marshmallow import Schema
 
 from .. import credentials, tenants
@@ -16,14 +16,7 @@ from .schemas import (
     CredentialListingSchema,
     CredentialStateSchema,
 )
-from .views import bp, dumped
-
-
-def json_object() -> dict[str, Any]:
-    data = request.get_json(silent=True) if request.get_data() else {}
-    if not isinstance(data, dict):
-        raise bad_request("the request body must be a JSON object", "invalidSyntax")
-    return data
+from .views import bp, dumped, request_object
 
 
 def checked(schema: Schema) -> dict[str, Any]:
@@ -31,7 +24,7 @@ def checked(schema: Schema) -> dict[str, Any]:
 
     The service receives the body unchanged and keeps its own, finer validation.
     """
-    data = json_object()
+    data = request_object(optional=True)
     errors = schema.validate(data)
     if errors:
         raise bad_request(f"invalid request: {errors}")

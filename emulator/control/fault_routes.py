@@ -10,7 +10,6 @@ from __future__ import annotations
 from flask import Response, request
 
 from ..faults import rules, scenarios
-from .credential_routes import json_object
 from .schemas import (
     FaultListSchema,
     FaultSchema,
@@ -19,7 +18,7 @@ from .schemas import (
     ScenarioRunListSchema,
     ScenarioRunSchema,
 )
-from .views import bp, dumped
+from .views import bp, dumped, request_object
 
 # -- rules --------------------------------------------------------------------------------------
 
@@ -42,7 +41,7 @@ def create_fault() -> Response:
               schema: FaultSchema
         400: Error
     """
-    rule = rules.add(request.get_json(silent=True))
+    rule = rules.add(request_object())
     return dumped(FaultSchema(), rules.as_json(rule), 201)
 
 
@@ -118,7 +117,7 @@ def change_fault(rule_id: int) -> Response:
         400: Error
         404: Error
     """
-    changed = rules.change(rules.get(rule_id), request.get_json(silent=True))
+    changed = rules.change(rules.get(rule_id), request_object())
     return dumped(FaultSchema(), rules.as_json(changed))
 
 
@@ -173,7 +172,8 @@ def start_scenario(name: str) -> Response:
         400: Error
         404: Error
     """
-    return dumped(ScenarioRunSchema(), scenarios.status(scenarios.start(name, json_object())), 201)
+    run = scenarios.start(name, request_object(optional=True))
+    return dumped(ScenarioRunSchema(), scenarios.status(run), 201)
 
 
 @bp.get("/scenarios/runs")

@@ -53,10 +53,18 @@ def guard() -> None:
         admin_allowed(request)
 
 
-def body_of(schema: Any) -> dict[str, Any]:
+def request_object(optional: bool = False) -> dict[str, Any]:
+    """The request's body as a JSON object, or a 400 invalidSyntax; an optional body left empty is {}."""
+    if optional and not request.get_data():
+        return {}
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise bad_request("the request body must be a JSON object", "invalidSyntax")
+    return data
+
+
+def body_of(schema: Any) -> dict[str, Any]:
+    data = request_object()
     try:
         return schema.load(data)
     except ValidationError as error:
