@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 from sqlalchemy import delete, select
 
 from ..errors import ScimError, bad_request
@@ -90,6 +90,13 @@ class FaultRuleSchema(Schema):
     ttl_seconds = fields.Float(validate=validate.Range(0, TTL_MAX_SECONDS), allow_none=True)
     enabled = fields.Boolean(load_default=True)
 
+    @pre_load
+    def method_upper(self, data: Any, **kwargs: Any) -> Any:
+        """``post`` is POST."""
+        if isinstance(data, dict) and isinstance(data.get("method"), str):
+            return {**data, "method": data["method"].upper()}
+        return data
+
     @validates_schema
     def scoped_once(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("tenant") and data.get("vendor") and not data["tenant"].startswith(data["vendor"] + "/"):
@@ -103,8 +110,6 @@ def load(body: Any, partial: bool = False) -> dict[str, Any]:
     """
     if not isinstance(body, dict):
         raise bad_request("a fault rule must be a JSON object", "invalidSyntax")
-    if isinstance(body.get("method"), str):
-        body = {**body, "method": body["method"].upper()}
     schema = FaultRuleSchema()
     try:
         data: dict[str, Any] = schema.load(body, partial=tuple(schema.fields) if partial else False)
