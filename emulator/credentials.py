@@ -19,8 +19,10 @@ from .tenants import account_state, credential_state, scope_of
 
 def issue(tenant: Tenant, given: dict[str, Any]) -> dict[str, Any]:
     """A new credential in the vendor's shape; ``rotate`` also revokes the ones it replaces."""
-    given = dict(given)
-    rotate = bool(given.pop("rotate", False))
+    from .control.schemas import CredentialIssueSchema  # imported here: the control plane imports this module
+
+    given = CredentialIssueSchema().load(given)
+    rotate = given.pop("rotate", False)
     scope = scope_of(tenant)
     style = auth.style_named(scope.profile, given.get("style"))
     shown = auth.issue(tenant, scope.profile, scope.options, given)
@@ -80,10 +82,10 @@ def expire(tenant: Tenant, credential_id: int) -> dict[str, Any]:
 
 def edit(tenant: Tenant, credential_id: int, changes: dict[str, Any]) -> dict[str, Any]:
     """Change a credential's validity in days (Britive) or its expiry."""
+    from .control.schemas import CredentialEditSchema  # imported here: the control plane imports this module
+
+    changes = CredentialEditSchema().load(changes)
     credential = get(tenant, credential_id)
-    unknown = set(changes) - {"validity_days", "expires_in", "expires_at"}
-    if unknown:
-        raise ScimError(400, f"cannot change {', '.join(sorted(unknown))} of a credential", "invalidValue")
     if "validity_days" in changes:
         style = next((s for s in scope_of(tenant).profile.auth if isinstance(s, BearerTokens)), None)
         if style is None or credential.kind != style.kind:

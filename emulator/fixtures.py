@@ -123,6 +123,9 @@ def generated_users(count: int, prefix: str) -> Iterator[dict[str, Any]]:
 
 def seed(tenant: Tenant, request: dict[str, Any], progress: Progress | None = None) -> dict[str, Any]:
     """Load a named fixture (``{"fixture": name}``) or generated users and groups into a tenant."""
+    from .control.schemas import SeedRequestSchema  # imported here: the control plane imports this module
+
+    request = SeedRequestSchema().load(request)
     uniform = "fixture" not in request
     if not uniform:
         spec = named(str(request["fixture"]))
@@ -130,9 +133,6 @@ def seed(tenant: Tenant, request: dict[str, Any], progress: Progress | None = No
         groups = spec.get("groups", [])
     else:
         count, group_count = request.get("users", 0), request.get("groups", 0)
-        for value, what in ((count, "users"), (group_count, "groups")):
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_GENERATED:
-                raise bad_request(f"{what} must be a whole number from 0 to {MAX_GENERATED}")
         prefix = str(request.get("prefix", "user"))
         users = list(generated_users(count, prefix))
         groups = [

@@ -100,16 +100,17 @@ def list_all() -> list[Tenant]:
     return list(db.session.execute(select(Tenant).order_by(Tenant.vendor, Tenant.name)).scalars())
 
 
-def create(
-    vendor: str, name: str, options: dict[str, Any] | None = None, credentials: dict[str, Any] | None = None
-) -> tuple[Tenant, dict[str, Any]]:
-    """Create a tenant and its first credential; returns the credential as shown once."""
+def create(data: dict[str, Any]) -> tuple[Tenant, dict[str, Any]]:
+    """A tenant created from TenantCreateSchema's input, and its first credential as shown once."""
+    from .control.schemas import TenantCreateSchema  # imported here: the control plane imports this module
+
+    data = TenantCreateSchema().load(data)
+    vendor, name, options, credentials = data["vendor"], data["name"], data["options"], data["credentials"]
     profile = profile_or_error(vendor)
-    if not NAME.match(name or ""):
+    if not NAME.match(name):
         raise ScimError(
             400, "tenant name must be a DNS label: lower-case letters, digits and '-'", "invalidValue"
         )
-    options = dict(options or {})
     problems = profile.validate_options(options)
     if problems:
         raise ScimError(400, "; ".join(problems), "invalidValue")
@@ -218,7 +219,10 @@ def load_files(directory: str | Path) -> list[tuple[Tenant, dict[str, Any] | Non
             tenant = find(vendor, name)
             if tenant is None:
                 try:
-                    loaded.append(create(vendor, name, entry.get("options"), given))
+                    options = entry.get("options") or {}
+                    loaded.append(
+                        create({"vendor": vendor, "name": name, "options": options, "credentials": given})
+                    )
                     continue
                 except ScimError as error:
                     if error.status != 409:

@@ -1,8 +1,9 @@
 """Marshmallow schemas of the control plane's requests and responses.
 
-Views load request bodies and dump response bodies through these, and the OpenAPI document
-is generated from them, so the document and the wire cannot drift apart. Response schemas
-are closed (``additionalProperties: false``) except where a vendor decides the shape.
+Each operation's service loads its input through its ``Input`` schema (so the control plane,
+the CLI and the dashboard are refused alike), views dump response bodies through these, and
+the OpenAPI document is generated from them, so the document and the wire cannot drift apart.
+Bodies are closed (``additionalProperties: false``) except where a vendor decides the shape.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from typing import Any
 
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, post_dump, validate, validates_schema
 
+from ..errors import ScimError
 from ..faults.rules import ActionSchema
-
-DNS_LABEL = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+from ..fixtures import MAX_GENERATED
+from ..tenants import NAME
 
 
 def shown(field: fields.Field) -> fields.Field:
@@ -23,10 +25,25 @@ def shown(field: fields.Field) -> fields.Field:
 
 
 class Closed(Schema):
-    """A response whose keys are exactly those declared."""
+    """A body whose keys are exactly those declared."""
 
     class Meta:
         unknown = RAISE
+
+
+class Refused(ScimError):
+    """Input its schema refused: a 400 naming what is wrong, with marshmallow's ``messages``."""
+
+    def __init__(self, messages: dict[str, Any]) -> None:
+        super().__init__(400, f"invalid request: {messages}", "invalidValue")
+        self.messages = messages
+
+
+class Input(Closed):
+    """An operation's input, loaded by the service that runs it: ``load`` refuses with ``Refused``."""
+
+    def handle_error(self, error: ValidationError, data: Any, *, many: bool, **kwargs: Any) -> None:
+        raise Refused(error.normalized_messages())
 
 
 # -- errors and health --------------------------------------------------------------------------
@@ -123,14 +140,14 @@ class VendorListSchema(Closed):
 # -- tenants and credentials ----------------------------------------------------------------------
 
 
-class TenantCreateSchema(Schema):
-    """POST /_emulator/tenants."""
+class TenantCreateSchema(Input):
+    """POST /_emulator/tenants; ``tenants.create`` then checks the vendor, the name and the options."""
 
     vendor = fields.String(required=True, metadata={"description": "vendor profile name, e.g. generic"})
     name = fields.String(
         required=True,
-        validate=validate.Regexp(DNS_LABEL),
-        metadata={"description": "tenant name: a DNS label"},
+        # documented here, checked by tenants.create (whose refusal says what a DNS label is)
+        metadata={"description": "tenant name: a DNS label", "pattern": NAME.pattern},
     )
     options = fields.Dict(
         keys=fields.String(), load_default=dict, metadata={"description": "quirk overrides"}
@@ -221,7 +238,7 @@ class CredentialListingSchema(Closed):
     accounts = shown(fields.List(fields.Nested(AccountSchema)))
 
 
-class CredentialIssueSchema(Schema):
+class CredentialIssueSchema(Input):
     """POST .../credentials: the vendor's settings for a new credential; ``rotate`` revokes the ones it replaces."""
 
     class Meta:
@@ -230,16 +247,20 @@ class CredentialIssueSchema(Schema):
     style = fields.String(metadata={"description": "one of the vendor's auth styles (its first when absent)"})
     rotate = fields.Boolean(metadata={"description": "revoke the credentials of the same kind it replaces"})
     token = fields.String(allow_none=True, metadata={"description": "a fixed bearer token"})
-    validity_days = fields.Integer(allow_none=True, metadata={"description": "Britive: days of validity"})
-    expires_in = fields.Integer(allow_none=True, metadata={"description": "seconds until it expires"})
+    validity_days = fields.Integer(
+        strict=True, allow_none=True, metadata={"description": "Britive: days of validity"}
+    )
+    expires_in = fields.Integer(
+        strict=True, allow_none=True, metadata={"description": "seconds until it expires"}
+    )
     expires_at = fields.String(allow_none=True, metadata={"description": "ISO 8601 expiry"})
 
 
-class CredentialEditSchema(Closed):
+class CredentialEditSchema(Input):
     """PATCH .../credentials/<id>."""
 
-    validity_days = fields.Integer(allow_none=True)
-    expires_in = fields.Integer(allow_none=True)
+    validity_days = fields.Integer(strict=True, allow_none=True)
+    expires_in = fields.Integer(strict=True, allow_none=True)
     expires_at = fields.String(allow_none=True)
 
 
@@ -307,7 +328,7 @@ class JournalPageSchema(Closed):
     entries = shown(fields.List(fields.Nested(JournalEntrySchema)))
 
 
-class VerifyRequestSchema(Closed):
+class VerifyRequestSchema(Input):
     """POST .../journal/verify."""
 
     method = fields.String(metadata={"example": "POST"})
@@ -350,22 +371,32 @@ class FixtureListSchema(Closed):
     fixtures = shown(fields.List(fields.Nested(FixtureSchema)))
 
 
-class SeedRequestSchema(Closed):
+class SeedRequestSchema(Input):
     """POST .../seed: a named fixture, or generated users and groups."""
+
+    # its refusals of the request as a whole (the CLI words them as usage errors of its options)
+    BOTH = "give either a fixture or users/groups, not both"
+    NEITHER = "give a fixture, or users and groups to generate"
 
     fixture = fields.String(metadata={"example": "small-org"})
     users = fields.Integer(
-        strict=True, metadata={"description": "generate this many users", "example": 100000}
+        strict=True,
+        validate=validate.Range(0, MAX_GENERATED),
+        metadata={"description": "generate this many users", "example": 100000},
     )
-    groups = fields.Integer(strict=True, metadata={"description": "and this many groups", "example": 50})
+    groups = fields.Integer(
+        strict=True,
+        validate=validate.Range(0, MAX_GENERATED),
+        metadata={"description": "and this many groups", "example": 50},
+    )
     prefix = fields.String(metadata={"description": "userName prefix of generated users", "example": "user"})
 
     @validates_schema
     def one_source(self, data: dict[str, Any], **kwargs: Any) -> None:
         if "fixture" in data and {"users", "groups", "prefix"} & set(data):
-            raise ValidationError("give either a fixture or users/groups, not both")
+            raise ValidationError(self.BOTH)
         if not {"fixture", "users", "groups"} & set(data):
-            raise ValidationError("give a fixture, or users and groups to generate")
+            raise ValidationError(self.NEITHER)
 
 
 class SeededSchema(Closed):
