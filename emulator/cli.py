@@ -20,13 +20,16 @@ from flask.cli import AppGroup
 from marshmallow import Schema
 
 from . import credentials, fixtures, journal, tenants
-from .control.faults import FaultListSchema, FaultSchema, ScenarioListSchema, ScenarioRunSchema
 from .control.schemas import (
     CredentialListingSchema,
     CredentialStateSchema,
+    FaultListSchema,
+    FaultSchema,
     FixtureListSchema,
     IssuedCredentialSchema,
     JournalPageSchema,
+    ScenarioListSchema,
+    ScenarioRunSchema,
     SeedResultSchema,
     TenantCreatedSchema,
     TenantListSchema,
@@ -37,6 +40,8 @@ from .control.schemas import (
 from .errors import ScimError
 from .extensions import db
 from .faults import rules, scenarios
+from .fixtures import SeedRequestSchema
+from .inputs import Refused
 from .models import Tenant
 from .vendors import VENDORS
 
@@ -300,8 +305,14 @@ def create_tenant(
     tenant: tuple[str, str], options: tuple[str, ...], given: tuple[str, ...], as_json: bool
 ) -> None:
     """Create a tenant and print its credentials (shown this once)."""
+    vendor, name = tenant
     created, shown = tenants.create(
-        *tenant, settings_of(options, "--option"), settings_of(given, "--credential") or None
+        {
+            "vendor": vendor,
+            "name": name,
+            "options": settings_of(options, "--option"),
+            "credentials": settings_of(given, "--credential") or None,
+        }
     )
     body = tenants.describe(created, base_url())
     body["credentials"] = shown
@@ -350,6 +361,13 @@ def reset_tenant(tenant: tuple[str, str], as_json: bool) -> None:
     click.echo(f"reset {found.key}: users, groups and journal emptied; credentials kept")
 
 
+# a seed request's refusals in this command's words (the rule itself is SeedRequestSchema's)
+SEED_USAGE = {
+    SeedRequestSchema.NEITHER: "give --fixture NAME, or --users N (and --groups M)",
+    SeedRequestSchema.BOTH: "give either --fixture or --users/--groups, not both",
+}
+
+
 @tenants_group.command("seed")
 @tenant_argument
 @click.option("-f", "--fixture", help="a named fixture set (see `flask emulator fixtures`)")
@@ -366,17 +384,20 @@ def seed_tenant(
     as_json: bool,
 ) -> None:
     """Load a fixture, or generated users and groups, through the vendor's attribute table."""
-    if fixture is not None and (users is not None or groups is not None or prefix is not None):
-        raise click.UsageError("give either --fixture or --users/--groups, not both")
-    if fixture is None and users is None and groups is None:
-        raise click.UsageError("give --fixture NAME, or --users N (and --groups M)")
-    request: dict[str, Any] = {"fixture": fixture} if fixture is not None else {}
-    for key, value in (("users", users), ("groups", groups), ("prefix", prefix)):
-        if value is not None:
-            request[key] = value
+    request = {
+        key: value
+        for key, value in (("fixture", fixture), ("users", users), ("groups", groups), ("prefix", prefix))
+        if value is not None
+    }
     found = tenant_of(tenant)
-    with progress_bar(f"seeding {found.key}") as progress:
-        seeded = fixtures.seed(found, request, progress)
+    try:
+        with progress_bar(f"seeding {found.key}") as progress:
+            seeded = fixtures.seed(found, request, progress)
+    except Refused as refusal:
+        usage = [SEED_USAGE[m] for m in refusal.messages.get("_schema", ()) if m in SEED_USAGE]
+        if usage:
+            raise click.UsageError(usage[0]) from None
+        raise
     if as_json:
         return print_json(
             SeedResultSchema(), {"seeded": seeded, "tenant": tenants.describe(found, base_url())}

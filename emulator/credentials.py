@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from marshmallow import INCLUDE, fields
 from sqlalchemy import select, update
 
 from . import auth, clock
@@ -14,10 +15,37 @@ from .auth.styles import expiry, lapse, unusable
 from .clock import utcnow
 from .errors import ScimError
 from .extensions import db
+from .inputs import Input
 from .models import Account, Credential, Tenant
 from .tenancy import scope_of
 
 SHOWN_KINDS = ("bearer", "api_key", "access_token")  # the credentials a client presents (not codes)
+
+
+class CredentialIssueSchema(Input):
+    """POST .../credentials: the vendor's settings for a new credential; ``rotate`` revokes the ones it replaces."""
+
+    class Meta:
+        unknown = INCLUDE  # token, key, validity_days, expires_in, username, password, ... per style
+
+    style = fields.String(metadata={"description": "one of the vendor's auth styles (its first when absent)"})
+    rotate = fields.Boolean(metadata={"description": "revoke the credentials of the same kind it replaces"})
+    token = fields.String(allow_none=True, metadata={"description": "a fixed bearer token"})
+    validity_days = fields.Integer(
+        strict=True, allow_none=True, metadata={"description": "Britive: days of validity"}
+    )
+    expires_in = fields.Integer(
+        strict=True, allow_none=True, metadata={"description": "seconds until it expires"}
+    )
+    expires_at = fields.String(allow_none=True, metadata={"description": "ISO 8601 expiry"})
+
+
+class CredentialEditSchema(Input):
+    """PATCH .../credentials/<id>."""
+
+    validity_days = fields.Integer(strict=True, allow_none=True)
+    expires_in = fields.Integer(strict=True, allow_none=True)
+    expires_at = fields.String(allow_none=True)
 
 
 def credential_state(credential: Credential) -> dict[str, Any]:
@@ -46,8 +74,9 @@ def account_state(account: Account) -> dict[str, Any]:
 
 def issue(tenant: Tenant, given: dict[str, Any]) -> dict[str, Any]:
     """A new credential in the vendor's shape; ``rotate`` also revokes the ones it replaces."""
-    given = dict(given)
-    rotate = bool(given.pop("rotate", False))
+
+    given = CredentialIssueSchema().load(given)
+    rotate = given.pop("rotate", False)
     scope = scope_of(tenant)
     style = auth.style_named(scope.profile, given.get("style"))
     shown = auth.issue(tenant, scope.profile, scope.options, given)
@@ -107,10 +136,9 @@ def expire(tenant: Tenant, credential_id: int) -> dict[str, Any]:
 
 def edit(tenant: Tenant, credential_id: int, changes: dict[str, Any]) -> dict[str, Any]:
     """Change a credential's validity in days (Britive) or its expiry."""
+
+    changes = CredentialEditSchema().load(changes)
     credential = get(tenant, credential_id)
-    unknown = set(changes) - {"validity_days", "expires_in", "expires_at"}
-    if unknown:
-        raise ScimError(400, f"cannot change {', '.join(sorted(unknown))} of a credential", "invalidValue")
     if "validity_days" in changes:
         style = next((s for s in scope_of(tenant).profile.auth if s.kind == credential.kind), None)
         if style is None:

@@ -13,12 +13,14 @@ from typing import Any
 
 import yaml
 from flask import current_app
+from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .clock import utcnow
 from .errors import ScimError, bad_request
 from .extensions import db
+from .inputs import Input
 from .models import Membership, Resource, ResourceValue, Tenant
 from .scim.resources import Reader
 from .scim.schema import ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA
@@ -122,8 +124,38 @@ def generated_users(count: int, prefix: str) -> Iterator[dict[str, Any]]:
         }
 
 
+class SeedRequestSchema(Input):
+    """POST .../seed: a named fixture, or generated users and groups."""
+
+    # its refusals of the request as a whole (the CLI words them as usage errors of its options)
+    BOTH = "give either a fixture or users/groups, not both"
+    NEITHER = "give a fixture, or users and groups to generate"
+
+    fixture = fields.String(metadata={"example": "small-org"})
+    users = fields.Integer(
+        strict=True,
+        validate=validate.Range(0, MAX_GENERATED),
+        metadata={"description": "generate this many users", "example": 100000},
+    )
+    groups = fields.Integer(
+        strict=True,
+        validate=validate.Range(0, MAX_GENERATED),
+        metadata={"description": "and this many groups", "example": 50},
+    )
+    prefix = fields.String(metadata={"description": "userName prefix of generated users", "example": "user"})
+
+    @validates_schema
+    def one_source(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "fixture" in data and {"users", "groups", "prefix"} & set(data):
+            raise ValidationError(self.BOTH)
+        if not {"fixture", "users", "groups"} & set(data):
+            raise ValidationError(self.NEITHER)
+
+
 def seed(tenant: Tenant, request: dict[str, Any], progress: Progress | None = None) -> dict[str, Any]:
     """Load a named fixture (``{"fixture": name}``) or generated users and groups into a tenant."""
+
+    request = SeedRequestSchema().load(request)
     uniform = "fixture" not in request
     if not uniform:
         spec = named(str(request["fixture"]))
@@ -131,9 +163,6 @@ def seed(tenant: Tenant, request: dict[str, Any], progress: Progress | None = No
         groups = spec.get("groups", [])
     else:
         count, group_count = request.get("users", 0), request.get("groups", 0)
-        for value, what in ((count, "users"), (group_count, "groups")):
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_GENERATED:
-                raise bad_request(f"{what} must be a whole number from 0 to {MAX_GENERATED}")
         prefix = str(request.get("prefix", "user"))
         users = list(generated_users(count, prefix))
         groups = [

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, Request, Response, current_app, request
+from marshmallow import fields, validate
 from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
@@ -30,6 +31,7 @@ from . import clock, database
 from .clock import utcnow
 from .errors import ScimError, bad_request
 from .extensions import db
+from .inputs import Input
 from .models import JournalEntry, JournalSpool, Tenant
 from .prepared import Compiled, Prepared
 from .request_state import RequestState
@@ -381,6 +383,22 @@ def mask_json(value: Any) -> Any:
 # -- reading ----------------------------------------------------------------------------------
 
 
+class VerifyRequestSchema(Input):
+    """POST .../journal/verify."""
+
+    method = fields.String(metadata={"example": "POST"})
+    path = fields.String(
+        metadata={"description": "pattern, as the journal's path filter", "example": "/Users"}
+    )
+    body = fields.Raw(metadata={"description": "a JSON subset the request body must contain"})
+    count = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=0),
+        metadata={"description": "exactly this many; absent: at least one"},
+    )
+
+
 def flush() -> None:
     """Write what the journal's writer holds back, so every request answered so far is in it."""
     current_app.extensions[WRITER].flush()
@@ -451,6 +469,7 @@ class JournalReader:
 
     def verify(self, tenant: Tenant, spec: dict[str, Any]) -> dict[str, Any]:
         """Count entries matching method, path pattern and a JSON subset of the request body."""
+        spec = VerifyRequestSchema().load(spec)
         method = spec.get("method")
         pattern = path_pattern(spec["path"]) if spec.get("path") else None
         body = spec.get("body")

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 from flask import current_app
+from marshmallow import fields
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -15,6 +16,7 @@ from . import auth, clock, journal
 from .credentials import SHOWN_KINDS, account_state, credential_state
 from .errors import ScimError
 from .extensions import db
+from .inputs import Input
 from .models import Membership, Resource, ResourceValue, Tenant
 from .tenancy import TenantScope, find, get, lookup, scope_of
 from .vendors import VENDORS, VendorProfile, get_profile
@@ -22,6 +24,23 @@ from .vendors import VENDORS, VendorProfile, get_profile
 __all__ = ["TenantScope", "find", "get", "lookup", "scope_of"]  # read by the commands' callers too
 
 NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+class TenantCreateSchema(Input):
+    """POST /_emulator/tenants; ``tenants.create`` then checks the vendor, the name and the options."""
+
+    vendor = fields.String(required=True, metadata={"description": "vendor profile name, e.g. generic"})
+    name = fields.String(
+        required=True,
+        # documented here, checked by tenants.create (whose refusal says what a DNS label is)
+        metadata={"description": "tenant name: a DNS label", "pattern": NAME.pattern},
+    )
+    options = fields.Dict(
+        keys=fields.String(), load_default=dict, metadata={"description": "quirk overrides"}
+    )
+    credentials = fields.Dict(
+        keys=fields.String(), load_default=None, metadata={"description": "fixed credentials (e.g. token)"}
+    )
 
 
 def profile_or_error(vendor: str) -> VendorProfile:
@@ -37,16 +56,16 @@ def list_all() -> list[Tenant]:
     return list(db.session.execute(select(Tenant).order_by(Tenant.vendor, Tenant.name)).scalars())
 
 
-def create(
-    vendor: str, name: str, options: dict[str, Any] | None = None, credentials: dict[str, Any] | None = None
-) -> tuple[Tenant, dict[str, Any]]:
-    """Create a tenant and its first credential; returns the credential as shown once."""
+def create(data: dict[str, Any]) -> tuple[Tenant, dict[str, Any]]:
+    """A tenant created from TenantCreateSchema's input, and its first credential as shown once."""
+
+    data = TenantCreateSchema().load(data)
+    vendor, name, options, credentials = data["vendor"], data["name"], data["options"], data["credentials"]
     profile = profile_or_error(vendor)
-    if not NAME.match(name or ""):
+    if not NAME.match(name):
         raise ScimError(
             400, "tenant name must be a DNS label: lower-case letters, digits and '-'", "invalidValue"
         )
-    options = dict(options or {})
     problems = profile.validate_options(options)
     if problems:
         raise ScimError(400, "; ".join(problems), "invalidValue")
@@ -130,7 +149,10 @@ def load_files(directory: str | Path) -> list[tuple[Tenant, dict[str, Any] | Non
             tenant = find(vendor, name)
             if tenant is None:
                 try:
-                    loaded.append(create(vendor, name, entry.get("options"), given))
+                    options = entry.get("options") or {}
+                    loaded.append(
+                        create({"vendor": vendor, "name": name, "options": options, "credentials": given})
+                    )
                     continue
                 except ScimError as error:
                     if error.status != 409:

@@ -1,30 +1,30 @@
 """Marshmallow schemas of the control plane's requests and responses.
 
-Views load request bodies and dump response bodies through these, and the OpenAPI document
-is generated from them, so the document and the wire cannot drift apart. Response schemas
-are closed (``additionalProperties: false``) except where a vendor decides the shape.
+Each operation's service loads its input through its ``Input`` schema, kept beside it (so the
+control plane, the CLI and the dashboard are refused alike); views dump response bodies
+through these, and
+the OpenAPI document is generated from them, so the document and the wire cannot drift apart.
+Bodies are closed (``additionalProperties: false``) except where a vendor decides the shape.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, post_dump, validate, validates_schema
+from marshmallow import INCLUDE, Schema, fields, post_dump, validate
 
-DNS_LABEL = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+from ..credentials import CredentialEditSchema, CredentialIssueSchema
+from ..faults.rules import ActionSchema
+from ..fixtures import SeedRequestSchema
+from ..inputs import Closed
+from ..journal import VerifyRequestSchema
+from ..tenants import TenantCreateSchema
 
 
 def shown(field: fields.Field) -> fields.Field:
     """A field every response carries (documented as required)."""
     field.required = True
     return field
-
-
-class Closed(Schema):
-    """A response whose keys are exactly those declared."""
-
-    class Meta:
-        unknown = RAISE
 
 
 # -- errors and health --------------------------------------------------------------------------
@@ -121,23 +121,6 @@ class VendorListSchema(Closed):
 # -- tenants and credentials ----------------------------------------------------------------------
 
 
-class TenantCreateSchema(Schema):
-    """POST /_emulator/tenants."""
-
-    vendor = fields.String(required=True, metadata={"description": "vendor profile name, e.g. generic"})
-    name = fields.String(
-        required=True,
-        validate=validate.Regexp(DNS_LABEL),
-        metadata={"description": "tenant name: a DNS label"},
-    )
-    options = fields.Dict(
-        keys=fields.String(), load_default=dict, metadata={"description": "quirk overrides"}
-    )
-    credentials = fields.Dict(
-        keys=fields.String(), load_default=None, metadata={"description": "fixed credentials (e.g. token)"}
-    )
-
-
 class CredentialStateSchema(Closed):
     """What may be shown of a stored credential: its kind and lifecycle, never the secret."""
 
@@ -219,28 +202,6 @@ class CredentialListingSchema(Closed):
     accounts = shown(fields.List(fields.Nested(AccountSchema)))
 
 
-class CredentialIssueSchema(Schema):
-    """POST .../credentials: the vendor's settings for a new credential; ``rotate`` revokes the ones it replaces."""
-
-    class Meta:
-        unknown = INCLUDE  # token, key, validity_days, expires_in, username, password, ... per style
-
-    style = fields.String(metadata={"description": "one of the vendor's auth styles (its first when absent)"})
-    rotate = fields.Boolean(metadata={"description": "revoke the credentials of the same kind it replaces"})
-    token = fields.String(allow_none=True, metadata={"description": "a fixed bearer token"})
-    validity_days = fields.Integer(allow_none=True, metadata={"description": "Britive: days of validity"})
-    expires_in = fields.Integer(allow_none=True, metadata={"description": "seconds until it expires"})
-    expires_at = fields.String(allow_none=True, metadata={"description": "ISO 8601 expiry"})
-
-
-class CredentialEditSchema(Closed):
-    """PATCH .../credentials/<id>."""
-
-    validity_days = fields.Integer(allow_none=True)
-    expires_in = fields.Integer(allow_none=True)
-    expires_at = fields.String(allow_none=True)
-
-
 # -- journal ------------------------------------------------------------------------------------
 
 
@@ -305,22 +266,6 @@ class JournalPageSchema(Closed):
     entries = shown(fields.List(fields.Nested(JournalEntrySchema)))
 
 
-class VerifyRequestSchema(Closed):
-    """POST .../journal/verify."""
-
-    method = fields.String(metadata={"example": "POST"})
-    path = fields.String(
-        metadata={"description": "pattern, as the journal's path filter", "example": "/Users"}
-    )
-    body = fields.Raw(metadata={"description": "a JSON subset the request body must contain"})
-    count = fields.Integer(
-        strict=True,
-        allow_none=True,
-        validate=validate.Range(min=0),
-        metadata={"description": "exactly this many; absent: at least one"},
-    )
-
-
 class VerifyResultSchema(Closed):
     """How many journal entries matched; on a mismatch, the nearest others and some that matched."""
 
@@ -348,24 +293,6 @@ class FixtureListSchema(Closed):
     fixtures = shown(fields.List(fields.Nested(FixtureSchema)))
 
 
-class SeedRequestSchema(Closed):
-    """POST .../seed: a named fixture, or generated users and groups."""
-
-    fixture = fields.String(metadata={"example": "small-org"})
-    users = fields.Integer(
-        strict=True, metadata={"description": "generate this many users", "example": 100000}
-    )
-    groups = fields.Integer(strict=True, metadata={"description": "and this many groups", "example": 50})
-    prefix = fields.String(metadata={"description": "userName prefix of generated users", "example": "user"})
-
-    @validates_schema
-    def one_source(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if "fixture" in data and {"users", "groups", "prefix"} & set(data):
-            raise ValidationError("give either a fixture or users/groups, not both")
-        if not {"fixture", "users", "groups"} & set(data):
-            raise ValidationError("give a fixture, or users and groups to generate")
-
-
 class SeededSchema(Closed):
     users = shown(fields.Integer())
     groups = shown(fields.Integer())
@@ -377,6 +304,111 @@ class SeedResultSchema(Closed):
 
     seeded = shown(fields.Nested(SeededSchema))
     tenant = shown(fields.Nested(TenantSchema))
+
+
+# -- faults and scenarios ----------------------------------------------------------------------
+
+
+class FaultSchema(Closed):
+    """A fault rule as it is now: its scope, action, when-conditions, counters and state."""
+
+    id = shown(fields.Integer())
+    tenant = shown(fields.String(allow_none=True, metadata={"description": "vendor/name, or null"}))
+    vendor = shown(fields.String(allow_none=True))
+    method = shown(fields.String(allow_none=True))
+    path = shown(fields.String(allow_none=True, metadata={"description": "pattern over the SCIM path"}))
+    operation = shown(fields.String(allow_none=True, metadata={"description": "e.g. remove:members"}))
+    action = shown(fields.Nested(ActionSchema))
+    times = shown(fields.Integer(allow_none=True))
+    after = shown(fields.Integer())
+    probability = shown(fields.Float(allow_none=True))
+    seed = shown(fields.Integer(allow_none=True))
+    starts_at = shown(
+        fields.String(allow_none=True, metadata={"description": "UTC; a scenario's later step"})
+    )
+    expires_at = shown(fields.String(allow_none=True, metadata={"description": "UTC; from ttl_seconds"}))
+    enabled = shown(fields.Boolean())
+    matched = shown(
+        fields.Integer(metadata={"description": "in-scope requests while enabled and in its window"})
+    )
+    fired = shown(fields.Integer(metadata={"description": "requests the rule's action was applied to"}))
+    state = shown(fields.String(metadata={"enum": ["active", "pending", "expired", "exhausted", "disabled"]}))
+    scenario_run = shown(fields.Integer(allow_none=True, metadata={"description": "the run that made it"}))
+
+
+class FaultListSchema(Closed):
+    """GET /_emulator/faults."""
+
+    faults = shown(fields.List(fields.Nested(FaultSchema)))
+
+
+class FaultQuerySchema(Schema):
+    """Query parameters of GET and DELETE /_emulator/faults."""
+
+    tenant = fields.String(metadata={"description": "only the rules scoped to this tenant (vendor/name)"})
+
+
+class FaultsClearedSchema(Closed):
+    """DELETE /_emulator/faults."""
+
+    removed = shown(fields.Integer(metadata={"description": "how many rules were deleted"}))
+
+
+class ScenarioSchema(Schema):
+    """A shipped scenario file (fixtures/scenarios/<name>.yaml)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    name = shown(fields.String())
+    version = fields.Integer(allow_none=True)
+    description = fields.String()
+    steps = shown(
+        fields.List(
+            fields.Dict(), metadata={"description": "{seconds, description, rules}; the last may be open"}
+        )
+    )
+
+
+class ScenarioListSchema(Closed):
+    """GET /_emulator/scenarios."""
+
+    scenarios = shown(fields.List(fields.Nested(ScenarioSchema)))
+
+
+class ScenarioStartSchema(Closed):
+    """POST /_emulator/scenarios/<name>/start: scope (a tenant, a vendor, or neither: everything)."""
+
+    tenant = fields.String(metadata={"description": "vendor/name"})
+    vendor = fields.String()
+    time_scale = fields.Float(metadata={"description": "0.1 plays a 30 s step in 3 s; default 1"})
+
+
+class ScenarioStepSchema(Closed):
+    seconds = shown(fields.Float(allow_none=True, metadata={"description": "scaled; null: until stopped"}))
+    description = shown(fields.String(allow_none=True))
+
+
+class ScenarioRunSchema(Closed):
+    """A started scenario: where it is, and what each of its rules has done."""
+
+    id = shown(fields.Integer())
+    scenario = shown(fields.String())
+    version = shown(fields.Integer(allow_none=True))
+    tenant = shown(fields.String(allow_none=True))
+    vendor = shown(fields.String(allow_none=True))
+    started_at = shown(fields.String())
+    elapsed_seconds = shown(fields.Float())
+    state = shown(fields.String(metadata={"enum": ["running", "finished", "stopped"]}))
+    step = shown(fields.Integer(allow_none=True, metadata={"description": "1-based; null unless running"}))
+    steps = shown(fields.List(fields.Nested(ScenarioStepSchema)))
+    rules = shown(fields.List(fields.Nested(FaultSchema)))
+
+
+class ScenarioRunListSchema(Closed):
+    """GET /_emulator/scenarios/runs."""
+
+    runs = shown(fields.List(fields.Nested(ScenarioRunSchema)))
 
 
 # the schemas the OpenAPI document publishes as components

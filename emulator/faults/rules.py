@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 from sqlalchemy import delete, select
 
 from ..errors import ScimError, bad_request
@@ -29,6 +29,18 @@ REQUIRED = {"status": "status", "latency": "ms"}
 OPERATIONS = ("add", "replace", "remove")
 
 INT32_MAX = 2**31 - 1
+
+
+class KnownVendor(validate.OneOf):
+    """One of the vendors known when a rule is loaded: the registry is read then, not at import."""
+
+    def __init__(self) -> None:
+        super().__init__(VENDORS.keys())  # a live view: a vendor added later is a choice too
+
+    def _format_error(self, value: Any) -> str:
+        return self.error.format(input=value, choices=", ".join(self.choices), labels="")
+
+
 TTL_MAX_SECONDS = 10 * 365 * 86400  # ten years
 
 
@@ -67,7 +79,7 @@ class FaultRuleSchema(Schema):
         allow_none=True,
         metadata={"description": "vendor/name of one tenant"},
     )
-    vendor = fields.String(validate=validate.OneOf(tuple(VENDORS)), allow_none=True)
+    vendor = fields.String(validate=KnownVendor(), allow_none=True)
     method = fields.String(
         validate=validate.OneOf(("GET", "POST", "PUT", "PATCH", "DELETE")), allow_none=True
     )
@@ -90,6 +102,13 @@ class FaultRuleSchema(Schema):
     ttl_seconds = fields.Float(validate=validate.Range(0, TTL_MAX_SECONDS), allow_none=True)
     enabled = fields.Boolean(load_default=True)
 
+    @pre_load
+    def method_upper(self, data: Any, **kwargs: Any) -> Any:
+        """``post`` is POST."""
+        if isinstance(data, dict) and isinstance(data.get("method"), str):
+            return {**data, "method": data["method"].upper()}
+        return data
+
     @validates_schema
     def scoped_once(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("tenant") and data.get("vendor") and not data["tenant"].startswith(data["vendor"] + "/"):
@@ -103,8 +122,6 @@ def load(body: Any, partial: bool = False) -> dict[str, Any]:
     """
     if not isinstance(body, dict):
         raise bad_request("a fault rule must be a JSON object", "invalidSyntax")
-    if isinstance(body.get("method"), str):
-        body = {**body, "method": body["method"].upper()}
     schema = FaultRuleSchema()
     try:
         data: dict[str, Any] = schema.load(body, partial=tuple(schema.fields) if partial else False)

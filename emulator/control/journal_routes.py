@@ -6,9 +6,8 @@ from flask import Response, request
 
 from .. import journal, tenants
 from ..errors import bad_request
-from .credentials import checked
-from .schemas import JournalPageSchema, VerifyRequestSchema, VerifyResultSchema
-from .views import bp, dumped
+from .schemas import JournalPageSchema, VerifyResultSchema
+from .views import bp, dumped, request_object
 
 
 def limit_arg() -> int | None:
@@ -86,5 +85,5 @@ def verify_journal(vendor: str, name: str) -> Response:
         400: Error
         404: Error
     """
-    spec = checked(VerifyRequestSchema())
+    spec = request_object(optional=True)
     return dumped(VerifyResultSchema(), journal.read().verify(tenants.get(vendor, name), spec))

@@ -1,124 +1,24 @@
-"""Control-plane routes for fault rules and scenarios, with the schemas of their answers.
+"""Control-plane routes for fault rules and scenarios.
 
 Requests are validated by ``emulator.faults.rules.FaultRuleSchema`` (a 400 names what is
-wrong); answers are dumped through the schemas below, from which the OpenAPI document is
-generated like the rest of the control plane's.
+wrong); answers are dumped through their schemas in ``schemas.py``, from which the OpenAPI
+document is generated like the rest of the control plane's.
 """
 
 from __future__ import annotations
 
 from flask import Response, request
-from marshmallow import INCLUDE, Schema, fields
 
 from ..faults import rules, scenarios
-from .credentials import json_object
-from .schemas import Closed, shown
-from .views import bp, dumped
-
-# -- schemas of the answers ---------------------------------------------------------------------
-
-
-class FaultSchema(Closed):
-    """A fault rule as it is now: its scope, action, when-conditions, counters and state."""
-
-    id = shown(fields.Integer())
-    tenant = shown(fields.String(allow_none=True, metadata={"description": "vendor/name, or null"}))
-    vendor = shown(fields.String(allow_none=True))
-    method = shown(fields.String(allow_none=True))
-    path = shown(fields.String(allow_none=True, metadata={"description": "pattern over the SCIM path"}))
-    operation = shown(fields.String(allow_none=True, metadata={"description": "e.g. remove:members"}))
-    action = shown(fields.Nested(rules.ActionSchema))
-    times = shown(fields.Integer(allow_none=True))
-    after = shown(fields.Integer())
-    probability = shown(fields.Float(allow_none=True))
-    seed = shown(fields.Integer(allow_none=True))
-    starts_at = shown(
-        fields.String(allow_none=True, metadata={"description": "UTC; a scenario's later step"})
-    )
-    expires_at = shown(fields.String(allow_none=True, metadata={"description": "UTC; from ttl_seconds"}))
-    enabled = shown(fields.Boolean())
-    matched = shown(
-        fields.Integer(metadata={"description": "in-scope requests while enabled and in its window"})
-    )
-    fired = shown(fields.Integer(metadata={"description": "requests the rule's action was applied to"}))
-    state = shown(fields.String(metadata={"enum": ["active", "pending", "expired", "exhausted", "disabled"]}))
-    scenario_run = shown(fields.Integer(allow_none=True, metadata={"description": "the run that made it"}))
-
-
-class FaultListSchema(Closed):
-    """GET /_emulator/faults."""
-
-    faults = shown(fields.List(fields.Nested(FaultSchema)))
-
-
-class FaultQuerySchema(Schema):
-    """Query parameters of GET and DELETE /_emulator/faults."""
-
-    tenant = fields.String(metadata={"description": "only the rules scoped to this tenant (vendor/name)"})
-
-
-class FaultsClearedSchema(Closed):
-    """DELETE /_emulator/faults."""
-
-    removed = shown(fields.Integer(metadata={"description": "how many rules were deleted"}))
-
-
-class ScenarioSchema(Schema):
-    """A shipped scenario file (fixtures/scenarios/<name>.yaml)."""
-
-    class Meta:
-        unknown = INCLUDE
-
-    name = shown(fields.String())
-    version = fields.Integer(allow_none=True)
-    description = fields.String()
-    steps = shown(
-        fields.List(
-            fields.Dict(), metadata={"description": "{seconds, description, rules}; the last may be open"}
-        )
-    )
-
-
-class ScenarioListSchema(Closed):
-    """GET /_emulator/scenarios."""
-
-    scenarios = shown(fields.List(fields.Nested(ScenarioSchema)))
-
-
-class ScenarioStartSchema(Closed):
-    """POST /_emulator/scenarios/<name>/start: scope (a tenant, a vendor, or neither: everything)."""
-
-    tenant = fields.String(metadata={"description": "vendor/name"})
-    vendor = fields.String()
-    time_scale = fields.Float(metadata={"description": "0.1 plays a 30 s step in 3 s; default 1"})
-
-
-class ScenarioStepSchema(Closed):
-    seconds = shown(fields.Float(allow_none=True, metadata={"description": "scaled; null: until stopped"}))
-    description = shown(fields.String(allow_none=True))
-
-
-class ScenarioRunSchema(Closed):
-    """A started scenario: where it is, and what each of its rules has done."""
-
-    id = shown(fields.Integer())
-    scenario = shown(fields.String())
-    version = shown(fields.Integer(allow_none=True))
-    tenant = shown(fields.String(allow_none=True))
-    vendor = shown(fields.String(allow_none=True))
-    started_at = shown(fields.String())
-    elapsed_seconds = shown(fields.Float())
-    state = shown(fields.String(metadata={"enum": ["running", "finished", "stopped"]}))
-    step = shown(fields.Integer(allow_none=True, metadata={"description": "1-based; null unless running"}))
-    steps = shown(fields.List(fields.Nested(ScenarioStepSchema)))
-    rules = shown(fields.List(fields.Nested(FaultSchema)))
-
-
-class ScenarioRunListSchema(Closed):
-    """GET /_emulator/scenarios/runs."""
-
-    runs = shown(fields.List(fields.Nested(ScenarioRunSchema)))
-
+from .schemas import (
+    FaultListSchema,
+    FaultSchema,
+    FaultsClearedSchema,
+    ScenarioListSchema,
+    ScenarioRunListSchema,
+    ScenarioRunSchema,
+)
+from .views import bp, dumped, request_object
 
 # -- rules --------------------------------------------------------------------------------------
 
@@ -141,7 +41,7 @@ def create_fault() -> Response:
               schema: FaultSchema
         400: Error
     """
-    rule = rules.add(request.get_json(silent=True))
+    rule = rules.add(request_object())
     return dumped(FaultSchema(), rules.as_json(rule), 201)
 
 
@@ -217,7 +117,7 @@ def change_fault(rule_id: int) -> Response:
         400: Error
         404: Error
     """
-    changed = rules.change(rules.get(rule_id), request.get_json(silent=True))
+    changed = rules.change(rules.get(rule_id), request_object())
     return dumped(FaultSchema(), rules.as_json(changed))
 
 
@@ -272,7 +172,8 @@ def start_scenario(name: str) -> Response:
         400: Error
         404: Error
     """
-    return dumped(ScenarioRunSchema(), scenarios.status(scenarios.start(name, json_object())), 201)
+    run = scenarios.start(name, request_object(optional=True))
+    return dumped(ScenarioRunSchema(), scenarios.status(run), 201)
 
 
 @bp.get("/scenarios/runs")

@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Response, request
 
 from .. import fixtures, tenants
-from .credentials import checked
-from .schemas import FixtureListSchema, SeedRequestSchema, SeedResultSchema
-from .views import bp, dumped
+from .schemas import FixtureListSchema, SeedResultSchema
+from .views import bp, dumped, request_object
 
 
 @bp.get("/fixtures")
@@ -50,7 +49,7 @@ def seed_tenant(vendor: str, name: str) -> Response:
         409: Error
     """
     tenant = tenants.get(vendor, name)
-    result = fixtures.seed(tenant, checked(SeedRequestSchema()))
+    result = fixtures.seed(tenant, request_object(optional=True))
     return dumped(
         SeedResultSchema(), {"seeded": result, "tenant": tenants.describe(tenant, request.url_root)}, 201
     )
