@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Flask, Response, request, request_finished, request_started
 
 from . import auth, database, journal, tenancy
+from .auth import oauth
 from .errors import ScimError, not_found
 from .faults import engine as faults
 from .request_state import RequestState
@@ -19,7 +20,7 @@ from .routing import TENANT_KEY
 from .scim import views as scim
 
 CONTROL_PREFIX = "/_emulator"
-TENANT_SURFACES = frozenset({scim.bp.name, "oauth"})  # blueprints that serve a tenant: 404 without one
+TENANT_SURFACES = frozenset({scim.bp.name, oauth.bp.name})  # blueprints that serve a tenant: 404 without one
 
 
 def serve(app: Flask) -> Response:
