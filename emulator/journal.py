@@ -49,7 +49,7 @@ ENTRY_COLUMNS = (
     "tenant_id", "at", "method", "path", "query", "request_headers", "request_body",
     "status", "response_body", "duration_ms", "fault",
 )  # fmt: skip
-# written on every tenant request: run on the DBAPI cursor (emulator/prepared.py)
+# written on every tenant request: run as driver SQL (emulator/prepared.py)
 JOURNAL_INSERT = Prepared(insert(JournalEntry.__table__), ENTRY_COLUMNS)
 
 
@@ -209,10 +209,8 @@ def insert_spooled(connection: Connection, spooling: Spooling, limit: int, spool
     drained = dict(SPOOL_PROGRESS.all(connection, {}))
     spooled.extend(spooling.spool.read(drained))
     rows = sorted((row for file in spooled for row in file.rows), key=spooling.answered_at)
-    if rows:
-        cursor = connection.connection.cursor()
-        cursor.executemany(spooling.insert_spooled, map(spooling.parameters, rows))
-        cursor.close()
+    if rows:  # one executemany (a list of tuples is several executions)
+        connection.exec_driver_sql(spooling.insert_spooled, list(map(spooling.parameters, rows)))
     for tenant_id, written in Counter(map(spooling.tenant_of, rows)).items():
         trim(tenant_id, limit, connection, written)
     for file in spooled:
