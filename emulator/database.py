@@ -25,7 +25,7 @@ WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "
 PENDING_BEGIN = "emulator.pending_begin"  # connection.info: BEGIN not sent yet
 FLUSHING = "emulator.flushing"  # connection.info: a session flush opens this transaction
 HOLDS_WRITER_LOCK = "emulator.writer_lock"  # connection.info: this connection holds the WriterLock
-# each tuned SQLite engine's transactions (for statements run on the DBAPI cursor)
+# each tuned SQLite engine's transactions: what commit_request, write_alone and write_phase end and begin
 TUNED: weakref.WeakKeyDictionary[Engine, SQLiteTransactions] = weakref.WeakKeyDictionary()
 # as long as SQLite's own busy timeout: a writer that cannot get the lock by then goes on without it
 WRITER_LOCK_TIMEOUT = 30.0
@@ -210,9 +210,10 @@ def tune_sqlite(engine: Engine) -> None:
 
 
 class SQLiteTransactions:
-    """A tuned SQLite engine's deferred BEGIN and its writer lock, for SQLAlchemy's events and for
-    statements run on the DBAPI cursor alike. ``held`` is the pooled DBAPI connection's info,
-    which the pool's record shows again at checkin."""
+    """A tuned SQLite engine's deferred BEGIN and its writer lock. Every statement, ORM, Core or
+    driver SQL (emulator/prepared.py), goes through SQLAlchemy's connection, so its
+    ``before_cursor_execute`` event is where a transaction's BEGIN is sent. ``held`` is the
+    pooled DBAPI connection's info, which the pool's record shows again at checkin."""
 
     def __init__(self, writer_lock: WriterLock | None) -> None:
         self.writer_lock = writer_lock

@@ -51,7 +51,7 @@ ENTRY_COLUMNS = (
     "tenant_id", "at", "method", "path", "query", "request_headers", "request_body",
     "status", "response_body", "duration_ms", "fault",
 )  # fmt: skip
-# written on every tenant request: run on the DBAPI cursor (emulator/prepared.py)
+# written on every tenant request: run as driver SQL (emulator/prepared.py)
 JOURNAL_INSERT = Prepared(insert(JournalEntry.__table__), ENTRY_COLUMNS)
 
 
@@ -240,10 +240,8 @@ class SpoolWriter:
         drained = dict(SPOOL_PROGRESS.all(connection, {}))
         spooled.extend(self.spool.read(drained))
         rows = sorted((row for file in spooled for row in file.rows), key=self.answered_at)
-        if rows:
-            cursor = connection.connection.cursor()
-            cursor.executemany(self.insert_spooled, map(self.parameters, rows))
-            cursor.close()
+        if rows:  # one executemany (a list of tuples is several executions)
+            connection.exec_driver_sql(self.insert_spooled, list(map(self.parameters, rows)))
         for tenant_id, written in Counter(map(self.tenant_of, rows)).items():
             self.trimmer.trim(connection, tenant_id, limit, written)
         for file in spooled:

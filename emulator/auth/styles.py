@@ -73,7 +73,7 @@ def no_validity_days(days: Any) -> None:
 
 
 class CredentialRow(NamedTuple):
-    """A credential as a request presents it: read on the DBAPI cursor (emulator/prepared.py), once
+    """A credential as a request presents it: read by a prepared statement (emulator/prepared.py), once
     per request; its one change, the last use, is written by ``auth.mark_used``."""
 
     id: int

@@ -30,7 +30,7 @@ INDEXED_VALUES: dict[str, tuple[str, ...]] = {"User": ("emails",)}
 
 
 class ResourceRow(NamedTuple):
-    """A resource as a read renders it: a row on the DBAPI cursor (emulator/prepared.py), not an ORM
+    """A resource as a read renders it: a row of a prepared statement (emulator/prepared.py), not an ORM
     object, where a request only reads (the match clients send most)."""
 
     pk: int
@@ -79,7 +79,7 @@ GROUPS = (
     .order_by(Resource.pk)
 )
 GROUPS_OF = GROUPS.where(Membership.member_pk.in_(bindparam("pks", expanding=True)))
-# the groups of one user: a match's answer, run on the DBAPI cursor
+# the groups of one user: a match's answer, a prepared statement
 GROUPS_OF_ONE = Prepared(GROUPS.where(Membership.member_pk == bindparam("pk")))
 
 
@@ -230,7 +230,7 @@ class Store:
     # -- writes -----------------------------------------------------------------------------
 
     def create(self, document: dict[str, Any]) -> ResourceRow:
-        """Insert a resource: one INSERT on the DBAPI cursor, answered with the row as written
+        """Insert a resource: one prepared INSERT, answered with the row as written
         (the ORM's unit of work cost more than the statement)."""
         members = document.pop("members", None)
         values = self.new_row(document, utcnow())

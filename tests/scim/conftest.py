@@ -22,7 +22,12 @@ def other(make_tenant: Callable[..., ScimTenant]) -> ScimTenant:
 
 @pytest.fixture
 def statements(app: Flask) -> Callable[[], Any]:
-    """``with statements() as seen:`` collects the SQL every request inside the block runs."""
+    """``with statements() as seen:`` collects the SQL every request inside the block runs.
+
+    Every statement goes through SQLAlchemy's connection, the ORM's, Core's and the prepared
+    driver SQL (emulator/prepared.py) alike, so ``before_cursor_execute`` sees each one;
+    executemany is one statement. A transaction's BEGIN, sent by the database module's own
+    listener, is not SQL a request chose and is not collected."""
 
     @contextmanager
     def capture() -> Iterator[list[str]]:

@@ -476,6 +476,23 @@ def test_user_attributes_without_groups_never_load_memberships(
     assert not [s for s in seen if "membership" in s]
 
 
+def test_a_single_resource_loads_its_memberships_where_the_capture_sees_them(
+    tenant: ScimTenant, statements: Callable[[], Any]
+) -> None:
+    """The two tests above can fail: a single resource's statements (its tenant's, its members')
+    are run as driver SQL (emulator/prepared.py), and the capture sees them."""
+    alice = tenant.create_user("alice")
+    group = tenant.create_group("Engineers", [alice["id"]])
+    with statements() as seen:
+        members = tenant.get(f"/Groups/{group['id']}").get_json()["members"]
+    assert [m["value"] for m in members] == [alice["id"]]
+    assert [s for s in seen if "from tenant" in s]
+    assert [s for s in seen if "from membership" in s]
+    with statements() as seen:
+        assert tenant.get(f"/Users/{alice['id']}").get_json()["groups"][0]["value"] == group["id"]
+    assert [s for s in seen if "from membership" in s]
+
+
 def test_attributes_members_value(tenant: ScimTenant) -> None:
     alice = tenant.create_user("alice")
     group = tenant.create_group("Engineers", [alice["id"]])
