@@ -176,3 +176,11 @@ def test_installing_is_enough_for_the_fixture_to_appear(installed: Path, tmp_pat
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def test_the_wheel_ships_the_start_up_tenants_and_the_console_script(installed: Path) -> None:
+    shipped = {path.name for path in (installed / "emulator" / "_data" / "tenants").glob("*.yaml")}
+    assert shipped == {path.name for path in (ROOT / "tenants").glob("*.yaml")}
+    assert (installed / "emulator" / "gunicorn_conf.py").is_file()
+    (entry_points,) = installed.glob("*.dist-info/entry_points.txt")
+    assert "[console_scripts]\nscim-emulator = emulator.console:main" in entry_points.read_text()
