@@ -1,6 +1,8 @@
 #!/bin/sh
-# Container entry: wait until the database answers, then exec gunicorn (settings: gunicorn.conf.py).
-# Extra arguments go to gunicorn, e.g. `./boot.sh --workers 2`.
+# Container entry: wait until the database answers, then exec the console script's `serve`
+# (banner, start-up tenants, then gunicorn with emulator/gunicorn_conf.py), listening on
+# 0.0.0.0:$PORT unless EMULATOR_HOST or GUNICORN_BIND say otherwise.
+# Extra arguments go to `serve`, and those it does not know to gunicorn, e.g. `./boot.sh --workers 2`.
 set -e
 
 python - <<'PY'
@@ -29,4 +31,5 @@ if url and not url.startswith("sqlite"):
     engine.dispose()
 PY
 
-exec gunicorn -c gunicorn.conf.py "$@" app:app
+export EMULATOR_HOST="${EMULATOR_HOST:-0.0.0.0}"
+exec python -m emulator serve "$@"

@@ -15,6 +15,13 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
+def shipped_tenants() -> Path:
+    """``tenants/`` of the checkout, or the copy an installed package ships (emulator/_data/tenants)."""
+    package = Path(__file__).parent
+    shipped = package / "_data" / "tenants"
+    return shipped if shipped.is_dir() else package.parent / "tenants"
+
+
 def settings(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """The configuration mapping for one app."""
     overrides = dict(overrides or {})
@@ -26,9 +33,7 @@ def settings(instance_path: str, overrides: dict[str, Any] | None = None) -> dic
         "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(database_url),
         "EMULATOR_BASE_DOMAIN": env.get("EMULATOR_BASE_DOMAIN", "localhost"),
         "EMULATOR_ADMIN_TOKEN": env.get("EMULATOR_ADMIN_TOKEN") or None,
-        "EMULATOR_TENANTS_DIR": env.get(
-            "EMULATOR_TENANTS_DIR", str(Path(__file__).parent.parent / "tenants")
-        ),
+        "EMULATOR_TENANTS_DIR": env.get("EMULATOR_TENANTS_DIR", str(shipped_tenants())),
         "MAX_CONTENT_LENGTH": int(env.get("EMULATOR_MAX_BODY_BYTES", 1024 * 1024)),
         "EMULATOR_MAX_STRING_LENGTH": int(env.get("EMULATOR_MAX_STRING_LENGTH", 4096)),
         "EMULATOR_MAX_PAGE_SIZE": int(env.get("EMULATOR_MAX_PAGE_SIZE", 1000)),

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,3 +29,38 @@ def run_suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Cal
         return pytester.runpytest_subprocess(*plugin, "-p", "no:cacheprovider", *args, timeout=300)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built without a download from a copy of the sources pyproject.toml names."""
+    work = tmp_path_factory.mktemp("wheel")
+    source = work / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    with open(ROOT / "pyproject.toml", "rb") as handle:
+        data_directories = tomllib.load(handle)["tool"]["setuptools"]["package-dir"].values()
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("emulator", *data_directories):
+        shutil.copytree(ROOT / name, source / name, ignore=ignore)
+    build = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(work),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    (built,) = work.glob("*.whl")
+    return built

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from .conftest import ROOT
 
@@ -46,37 +49,67 @@ def test_the_entry_point_has_the_modules_name() -> None:
     }
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's wheel, built from a copy of the sources and unpacked as site-packages would hold it."""
-    work = tmp_path_factory.mktemp("wheel")
-    source = work / "source"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, source / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("emulator", "fixtures"):
-        shutil.copytree(ROOT / name, source / name, ignore=ignore)
-    build = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(work),
-            str(source),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+def imported_distributions() -> dict[str, set[str]]:
+    """Distribution -> the modules of emulator/ importing it (third-party imports only)."""
+    owners = importlib.metadata.packages_distributions()
+    found: dict[str, set[str]] = {}
+    for path in (ROOT / "emulator").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top == "emulator":
+                    continue
+                assert top in owners, f"{path}: {top} is imported but not installed"
+                for distribution in owners[top]:
+                    found.setdefault(canonicalize_name(distribution), set()).add(str(path.relative_to(ROOT)))
+    return found
+
+
+def declared() -> dict[str, Requirement]:
+    requirements = [Requirement(line) for line in pyproject()["project"]["dependencies"]]
+    return {canonicalize_name(r.name): r for r in requirements}
+
+
+def pinned() -> dict[str, Requirement]:
+    """requirements.txt, each line an exact pin."""
+    pins = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            requirement = Requirement(line)
+            assert [s.operator for s in requirement.specifier] == ["=="], line
+            pins[canonicalize_name(requirement.name)] = requirement
+    return pins
+
+
+def test_every_third_party_import_is_a_declared_dependency() -> None:
+    # pytest is the host of emulator/pytest_plugin.py, which only pytest loads
+    imports = {name: modules for name, modules in imported_distributions().items() if name != "pytest"}
+    missing = {name: sorted(modules) for name, modules in imports.items() if name not in declared()}
+    assert missing == {}, (
+        "add these to [project].dependencies in pyproject.toml (and pin them in requirements.txt)"
     )
-    assert build.returncode == 0, build.stdout + build.stderr
-    (wheel,) = work.glob("*.whl")
-    site = work / "site"
+
+
+def test_requirements_txt_pins_exactly_the_declared_dependencies() -> None:
+    pins, wanted = pinned(), declared()
+    assert set(pins) == set(wanted)
+    for name, requirement in wanted.items():
+        (pin,) = pins[name].specifier
+        assert requirement.specifier.contains(pin.version), (name, pin.version, str(requirement.specifier))
+        assert pins[name].extras == requirement.extras, name
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel (built from a copy of the sources), unpacked as site-packages would hold it."""
+    site = tmp_path_factory.mktemp("site")
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(site)
     return site
@@ -143,3 +176,11 @@ def test_installing_is_enough_for_the_fixture_to_appear(installed: Path, tmp_pat
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def test_the_wheel_ships_the_start_up_tenants_and_the_console_script(installed: Path) -> None:
+    shipped = {path.name for path in (installed / "emulator" / "_data" / "tenants").glob("*.yaml")}
+    assert shipped == {path.name for path in (ROOT / "tenants").glob("*.yaml")}
+    assert (installed / "emulator" / "gunicorn_conf.py").is_file()
+    (entry_points,) = installed.glob("*.dist-info/entry_points.txt")
+    assert "[console_scripts]\nscim-emulator = emulator.console:main" in entry_points.read_text()
