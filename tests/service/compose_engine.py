@@ -105,10 +105,8 @@ class Engine:
         pidfile, socket = RUN / "dockerd.pid", RUN / "docker.sock"
         if pidfile.exists():
             with contextlib.suppress(ValueError):
-                old = int(pidfile.read_text().strip())
-                if Path(f"/proc/{old}").exists():
-                    pytest.skip(f"dockerd {old} of another run holds {RUN}; not touching it")
-            pidfile.unlink()  # stale: its daemon is gone
+                stop_orphan(int(pidfile.read_text().strip()), pidfile)
+            pidfile.unlink(missing_ok=True)  # stale: its daemon is gone
         env["DOCKER_HOST"] = f"unix://{socket}"
         env.pop("DOCKER_CONTEXT", None)
         host_network = HostNetwork.snapshot()
@@ -153,6 +151,28 @@ class Engine:
         self.process = self.pid = None
         if self.host_network is not None:
             self.host_network.restore()
+
+
+def stop_orphan(pid: int, pidfile: Path) -> None:
+    """A dockerd on our pid file whose test run is gone (killed before its teardown) is stopped;
+    one whose pytest still runs is another run's: skip rather than touch it."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+    except OSError:
+        return  # gone
+    if not command or not command[0].endswith(b"dockerd") or f"--pidfile={pidfile}".encode() not in command:
+        return  # the pid was reused by something else
+    try:
+        parent_command = Path(f"/proc/{parent}/cmdline").read_bytes()
+    except OSError:
+        parent_command = b""
+    if b"pytest" in parent_command:
+        pytest.skip(f"dockerd {pid} of another test run (pid {parent}) holds {RUN}; not touching it")
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 class HostNetwork:

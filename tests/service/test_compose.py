@@ -243,7 +243,7 @@ def test_compose_command_serves_the_shipped_tenants_from_postgres(
 # --- the stack for real: a Docker engine, local base images, `up` with the example sync client ----
 
 PROJECT = "scimcomposeci"  # containers, network and volume names start with it; removed at the end
-RUN_BUDGET = 540  # seconds for the whole test once the base images exist (debootstrap adds ~2-3 min once)
+UP_TIMEOUT = 420  # seconds for `up --build` (cached: ~40 s; the first pip install: ~1-2 min)
 
 
 @pytest.fixture(scope="module")
@@ -339,7 +339,7 @@ def test_compose_up_runs_the_example_sync_client(engine: Engine, tmp_path: Path)
     )
     try:
         # the README's command, as a user runs it: build both images, run until the client exits
-        up = stack("up", "--build", "--exit-code-from", "sync-client", timeout=RUN_BUDGET - 120, check=False)
+        up = stack("up", "--build", "--exit-code-from", "sync-client", timeout=UP_TIMEOUT, check=False)
         output = up.stdout + up.stderr
         assert up.returncode == 0, (
             f"the sync client failed (exit {up.returncode}):\n{compose_engine.tail(output, 60)}"
@@ -407,4 +407,3 @@ def test_compose_up_runs_the_example_sync_client(engine: Engine, tmp_path: Path)
     # `down -v` wipes the data
     assert engine.docker("volume", "inspect", f"{PROJECT}_emulator-data", timeout=30).returncode != 0
     print(f"[{time.monotonic() - started:.0f} s] restarts, volume and down -v checked")
-    assert time.monotonic() - started < RUN_BUDGET + 300
