@@ -173,6 +173,9 @@ def stop_orphan(pid: int, pidfile: Path) -> None:
     deadline = time.monotonic() + 30
     while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
+    saved = HostNetwork.load()  # as the killed run found the host
+    if saved is not None:
+        saved.restore()
 
 
 class HostNetwork:
@@ -180,8 +183,18 @@ class HostNetwork:
 
     TABLES = ("filter", "nat")
 
+    FILE = RUN / "host-network.json"  # so a later run can put it back after a killed one
+
     def __init__(self, saved: dict[str, str] | None, ip_forward: str | None, bridge: bool) -> None:
         self.saved, self.ip_forward, self.bridge = saved, ip_forward, bridge
+
+    @classmethod
+    def load(cls) -> HostNetwork | None:
+        try:
+            state = json.loads(cls.FILE.read_text())
+            return cls(state["saved"], state["ip_forward"], state["bridge"])
+        except (OSError, ValueError, KeyError):
+            return None
 
     @classmethod
     def snapshot(cls) -> HostNetwork:
@@ -194,7 +207,12 @@ class HostNetwork:
                     saved[table] = dump.stdout
         forward = Path("/proc/sys/net/ipv4/ip_forward")
         ip_forward = forward.read_text().strip() if forward.exists() else None
-        return cls(saved, ip_forward, Path("/sys/class/net/docker0").exists())
+        taken = cls(saved, ip_forward, Path("/sys/class/net/docker0").exists())
+        with contextlib.suppress(OSError):
+            cls.FILE.write_text(
+                json.dumps({"saved": saved, "ip_forward": ip_forward, "bridge": taken.bridge})
+            )
+        return taken
 
     def restore(self) -> None:
         for table, dump in (self.saved or {}).items():
@@ -210,6 +228,7 @@ class HostNetwork:
                 Path("/proc/sys/net/ipv4/ip_forward").write_text(self.ip_forward + "\n")
         if not self.bridge and Path("/sys/class/net/docker0").exists():
             subprocess.run(["ip", "link", "delete", "docker0"], capture_output=True)
+        self.FILE.unlink(missing_ok=True)
 
 
 def apt_mirror() -> str:

@@ -346,7 +346,8 @@ def test_compose_up_runs_the_example_sync_client(engine: Engine, tmp_path: Path)
         )
         assert "sync-client: all checks passed" in output, compose_engine.tail(output, 60)
         print(f"[{time.monotonic() - started:.0f} s] up --build --exit-code-from sync-client: exit 0")
-        print("\n".join(line for line in output.splitlines() if "sync-client" in line))
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", output)  # compose colours the service names
+        print("\n".join(line for line in plain.splitlines() if "sync-client" in line))
 
         # the health-check gate: each service started only once what it depends on was healthy
         watcher.terminate()
