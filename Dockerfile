@@ -1,6 +1,9 @@
 # The SCIM target emulator: gunicorn (gthread workers) on port 8000, state in DATABASE_URL
 # (SQLite under /app/instance when unset). Build: docker build -t scim-target-emulator .
-FROM python:3.11-slim
+# BASE_IMAGE: any image with python3.11 (`python`, `pip`) and useradd, e.g. one built with your CA
+# certificates when pip must pass a TLS-inspecting proxy (the compose CI test builds such one).
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
