@@ -9,18 +9,15 @@ from typing import Any, NamedTuple
 import yaml
 from flask import current_app
 from marshmallow import fields
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from . import auth, clock, journal
-from .auth.secrets import digest, same
-from .auth.styles import ApiKeys, BasicAccounts, BearerTokens, expiry, unusable
-from .clock import utcnow
 from .credentials import SHOWN_KINDS, account_state, credential_state
 from .errors import ScimError
 from .extensions import db
 from .inputs import Input
-from .models import Account, Credential, Membership, Resource, ResourceValue, Tenant
+from .models import Membership, Resource, ResourceValue, Tenant
 from .tenancy import TenantScope, find, get, lookup, scope_of
 from .vendors import VENDORS, VendorProfile, get_profile
 
@@ -190,128 +187,20 @@ def as_named(tenant: Tenant, given: dict[str, Any]) -> dict[str, Any] | None:
 def restore(tenant: Tenant, given: dict[str, Any]) -> list[str]:
     """Make the credential a tenant file names work again; returns the runtime changes undone.
 
-    The named credential is re-issued as the vendor would: un-revoked, its expiry and validity
-    as the file says, counted from now. Other credentials, such as a rotation's replacement,
-    keep working (a client may have been given one), except where the vendor keeps one at a
-    time (Britive: re-creating a token revokes the others). A credential that works is left
-    as it is, so a restart changes nothing after no runtime change.
+    Each style re-issues its credential as the vendor would (``restore``). Other credentials,
+    such as a rotation's replacement, keep working (a client may have been given one), except
+    where the vendor keeps one at a time. A credential that works is left as it is, so a
+    restart changes nothing after no runtime change.
     """
     scope = scope_of(tenant)
     style = auth.style_named(scope.profile, given.get("style"))
-    if style.oauth or style.authorization(given) is None:
+    if style.authorization(given) is None:
         return []  # nothing named to restore (the tenant's credentials were generated at creation)
-    if isinstance(style, BasicAccounts):
-        undone = restore_account(tenant, style, given)
-    else:
-        undone = restore_secret(tenant, style, scope.options, given)
+    undone = style.restore(tenant, scope.options, given)
     db.session.commit()
     return undone
 
 
-def restore_secret(
-    tenant: Tenant, style: BearerTokens | ApiKeys, options: dict[str, Any], given: dict[str, Any]
-) -> list[str]:
-    """A named token or API key: issued again when missing, un-revoked or renewed when unusable."""
-    label = "API key" if isinstance(style, ApiKeys) else style.label
-    secret = str(given["key"] if isinstance(style, ApiKeys) else given["token"])
-    credential = db.session.execute(
-        select(Credential).where(
-            Credential.tenant_id == tenant.id,
-            Credential.kind == style.kind,
-            Credential.secret_hash == digest(secret),
-        )
-    ).scalar_one_or_none()
-    undone = restore_owner(tenant, style, options, given) if isinstance(style, ApiKeys) else []
-    if credential is None:
-        auth.issue(tenant, scope_of(tenant).profile, options, given)
-        return [*undone, f"the {label} the file names was missing: issued again"]
-    if not unusable(credential):
-        return undone
-    what = "had been revoked" if credential.revoked_at else "had expired"
-    if isinstance(style, BearerTokens):
-        days = given.get("validity_days", style.default_validity_days)
-        style.check_validity(days)
-        credential.validity_days = days
-    credential.revoked_at = None
-    credential.expires_at = expiry(given)
-    credential.created_at, credential.last_used_at = utcnow(), None
-    note = f"the {label} {what} at runtime: it works again"
-    if isinstance(style, BearerTokens) and style.recreate_revokes:
-        # the vendor keeps one token at a time: re-creating the file's revokes the one issued since
-        replaced = db.session.execute(
-            update(Credential)
-            .where(
-                Credential.tenant_id == tenant.id,
-                Credential.kind == credential.kind,
-                Credential.id != credential.id,
-                Credential.revoked_at.is_(None),
-            )
-            .values(revoked_at=utcnow())
-        ).rowcount
-        if replaced:
-            note += f", and the {label} issued since is revoked ({tenant.vendor} keeps one at a time)"
-    return [*undone, note]
-
-
-def restore_owner(
-    tenant: Tenant, style: ApiKeys, options: dict[str, Any], given: dict[str, Any]
-) -> list[str]:
-    """The account a named API key belongs to: active again if the file means it to be, its password as named."""
-    account = named_account(tenant, str(given.get(style.account_key) or style.default_account))
-    if account is None:
-        return []  # issued with the key, as at creation
-    undone = []
-    if not account.active and given.get(
-        "active", options.get(style.active_option, True) if style.active_option else True
-    ):
-        account.active = True
-        undone.append(
-            f"the {style.account_label} {account.username} had been deactivated at runtime: active again"
-        )
-    password = given.get("password")
-    if style.with_password and password and not same(account.password_hash or "", str(password)):
-        account.password_hash = digest(str(password))
-        undone.append(f"the password of {account.username} had been changed at runtime: set back")
-    return undone
-
-
-def restore_account(tenant: Tenant, style: BasicAccounts, given: dict[str, Any]) -> list[str]:
-    """A named user name and password (Jive): the password and profile set back, the account active."""
-    username = str(given.get("username") or style.default_username)
-    account = named_account(tenant, username)
-    if account is None:
-        auth.issue(tenant, scope_of(tenant).profile, scope_of(tenant).options, given)
-        return [f"the account {username} the file names was missing: created again"]
-    undone = []
-    if not same(account.password_hash or "", str(given["password"])):
-        account.password_hash = digest(str(given["password"]))
-        undone.append(f"the password of {username} had been changed at runtime: set back")
-    role = given.get("profile", style.required_role)
-    if role is not None and account.role != role:
-        account.role = role
-        undone.append(f"the profile of {username} had been changed at runtime: {role} again")
-    if not account.active:
-        account.active = True
-        undone.append(f"the account {username} had been deactivated at runtime: active again")
-    return undone
-
-
 def waiting(tenant: Tenant, given: dict[str, Any]) -> list[str]:
-    """Why the credential a file names cannot be used yet: its account waits to be activated (Jostle)."""
-    scope = scope_of(tenant)
-    style = auth.style_named(scope.profile, given.get("style"))
-    if not isinstance(style, ApiKeys):
-        return []
-    account = named_account(tenant, str(given.get(style.account_key) or style.default_account))
-    if account is None or account.active:
-        return []
-    return [
-        f"the {style.account_label} {account.username} is not activated: its API key answers 401 until "
-        f"POST /_emulator/tenants/{tenant.vendor}/{tenant.name}/accounts/{account.username}/activate"
-    ]
-
-
-def named_account(tenant: Tenant, username: str) -> Account | None:
-    return db.session.execute(
-        select(Account).where(Account.tenant_id == tenant.id, Account.username == username)
-    ).scalar_one_or_none()
+    """Why the credential a file names cannot be used yet (a Jostle Automation user not activated)."""
+    return auth.style_named(scope_of(tenant).profile, given.get("style")).waiting(tenant, given)

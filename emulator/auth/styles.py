@@ -9,7 +9,8 @@ Each style also says what callers would otherwise work out from its class: the `
 credential it stores (None for accounts' passwords), ``revoked_detail`` (the vendor's words for
 a credential of this style that was revoked; None: refused like a wrong password), ``oauth``
 (its credentials come from the tenant's OAuth endpoints) and ``check_validity`` (whether a
-validity in days may be set, and to what).
+validity in days may be set, and to what). ``restore`` makes the credential a start-up file
+names work again the vendor's way, and ``waiting`` says why it cannot be used yet.
 """
 
 from __future__ import annotations
@@ -174,6 +175,37 @@ def expiry(given: dict[str, Any]) -> datetime | None:
     return None
 
 
+def account_named(tenant: Tenant, username: str) -> Account | None:
+    return db.session.execute(
+        select(Account).where(Account.tenant_id == tenant.id, Account.username == username)
+    ).scalar_one_or_none()
+
+
+def stored_secret(tenant: Tenant, kind: str, secret: str) -> Credential | None:
+    """The tenant's stored credential of ``kind`` with this secret, as an ORM object to change."""
+    return db.session.execute(
+        select(Credential).where(
+            Credential.tenant_id == tenant.id,
+            Credential.kind == kind,
+            Credential.secret_hash == digest(secret),
+        )
+    ).scalar_one_or_none()
+
+
+def working_again(credential: Credential, given: dict[str, Any], label: str) -> str:
+    """Un-revoke or renew an unusable credential, its expiry as named, counted from now; the note."""
+    what = "had been revoked" if credential.revoked_at else "had expired"
+    credential.revoked_at = None
+    credential.expires_at = expiry(given)
+    credential.created_at, credential.last_used_at = utcnow(), None
+    return f"the {label} {what} at runtime: it works again"
+
+
+def nothing_waits(tenant: Tenant, given: dict[str, Any]) -> list[str]:
+    """``waiting`` of a style whose named credential works as soon as it is restored."""
+    return []
+
+
 @dataclass(frozen=True)
 class BearerTokens:
     """``Authorization: Bearer <token>``: generic, Britive, Thrive LXP, Jive's user security token."""
@@ -219,6 +251,38 @@ class BearerTokens:
         """The header value for credentials named in a tenant file."""
         return f"Bearer {given['token']}" if given.get("token") else None
 
+    def restore(self, tenant: Tenant, options: dict[str, Any], given: dict[str, Any]) -> list[str]:
+        """The named token: issued again when missing, un-revoked or renewed when unusable; where the
+        vendor keeps one token at a time, re-creating it revokes the one issued since."""
+        credential = stored_secret(tenant, self.kind, str(given["token"]))
+        if credential is None:
+            self.issue(tenant, options, given)
+            return [f"the {self.label} the file names was missing: issued again"]
+        if not unusable(credential):
+            return []
+        days = given.get("validity_days", self.default_validity_days)
+        self.check_validity(days)
+        credential.validity_days = days
+        note = working_again(credential, given, self.label)
+        if self.recreate_revokes:
+            replaced = db.session.execute(
+                update(Credential)
+                .where(
+                    Credential.tenant_id == tenant.id,
+                    Credential.kind == self.kind,
+                    Credential.id != credential.id,
+                    Credential.revoked_at.is_(None),
+                )
+                .values(revoked_at=utcnow())
+            ).rowcount
+            if replaced:
+                note += (
+                    f", and the {self.label} issued since is revoked ({tenant.vendor} keeps one at a time)"
+                )
+        return [note]
+
+    waiting = staticmethod(nothing_waits)
+
     def check_validity(self, days: Any) -> None:
         if days is None and self.validity_days is None:
             return
@@ -255,9 +319,7 @@ class BasicAccounts:
         """A new account, or for an existing user name a new password (the old one stops working)."""
         username = str(given.get("username") or self.default_username)
         password = str(given.get("password") or new_secret(12))
-        account = db.session.execute(
-            select(Account).where(Account.tenant_id == tenant.id, Account.username == username)
-        ).scalar_one_or_none()
+        account = account_named(tenant, username)
         if account is None:
             role = given.get("profile", self.required_role)
             account = Account(tenant_id=tenant.id, username=username, role=role)
@@ -280,6 +342,28 @@ class BasicAccounts:
             return None
         username = given.get("username") or self.default_username
         return "Basic " + base64.b64encode(f"{username}:{given['password']}".encode()).decode()
+
+    def restore(self, tenant: Tenant, options: dict[str, Any], given: dict[str, Any]) -> list[str]:
+        """The named user name and password: the password and profile set back, the account active."""
+        username = str(given.get("username") or self.default_username)
+        account = account_named(tenant, username)
+        if account is None:
+            self.issue(tenant, options, given)
+            return [f"the account {username} the file names was missing: created again"]
+        undone = []
+        if not same(account.password_hash or "", str(given["password"])):
+            account.password_hash = digest(str(given["password"]))
+            undone.append(f"the password of {username} had been changed at runtime: set back")
+        role = given.get("profile", self.required_role)
+        if role is not None and account.role != role:
+            account.role = role
+            undone.append(f"the profile of {username} had been changed at runtime: {role} again")
+        if not account.active:
+            account.active = True
+            undone.append(f"the account {username} had been deactivated at runtime: active again")
+        return undone
+
+    waiting = staticmethod(nothing_waits)
 
     def recognise(self, tenant: Tenant | TenantRow, request: Request) -> AccountRow | None:
         encoded = header(request, self.scheme)
@@ -323,9 +407,7 @@ class ApiKeys:
 
     def issue(self, tenant: Tenant, options: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
         account_name = str(given.get(self.account_key) or self.default_account)
-        account = db.session.execute(
-            select(Account).where(Account.tenant_id == tenant.id, Account.username == account_name)
-        ).scalar_one_or_none()
+        account = account_named(tenant, account_name)
         shown: dict[str, Any] = {"type": "api_key"}
         if account is None:
             # the tenant option sets the state of its first account; later ones are active unless told
@@ -362,6 +444,45 @@ class ApiKeys:
     def authorization(self, given: dict[str, Any]) -> str | None:
         """The header value for credentials named in a tenant file."""
         return f"Bearer {given['key']}" if given.get("key") else None
+
+    def restore(self, tenant: Tenant, options: dict[str, Any], given: dict[str, Any]) -> list[str]:
+        """The named key and its account: the account active again if the file means it to be, its
+        password as named; the key issued again when missing, un-revoked or renewed when unusable."""
+        undone = self.restore_owner(tenant, options, given)
+        credential = stored_secret(tenant, self.kind, str(given["key"]))
+        if credential is None:
+            self.issue(tenant, options, given)
+            return [*undone, "the API key the file names was missing: issued again"]
+        if not unusable(credential):
+            return undone
+        return [*undone, working_again(credential, given, "API key")]
+
+    def restore_owner(self, tenant: Tenant, options: dict[str, Any], given: dict[str, Any]) -> list[str]:
+        account = account_named(tenant, str(given.get(self.account_key) or self.default_account))
+        if account is None:
+            return []  # issued with the key, as at creation
+        undone = []
+        active = given.get("active", options.get(self.active_option, True) if self.active_option else True)
+        if not account.active and active:
+            account.active = True
+            undone.append(
+                f"the {self.account_label} {account.username} had been deactivated at runtime: active again"
+            )
+        password = given.get("password")
+        if self.with_password and password and not same(account.password_hash or "", str(password)):
+            account.password_hash = digest(str(password))
+            undone.append(f"the password of {account.username} had been changed at runtime: set back")
+        return undone
+
+    def waiting(self, tenant: Tenant, given: dict[str, Any]) -> list[str]:
+        """The named key's account waits to be activated (Jostle's Automation user)."""
+        account = account_named(tenant, str(given.get(self.account_key) or self.default_account))
+        if account is None or account.active:
+            return []
+        return [
+            f"the {self.account_label} {account.username} is not activated: its API key answers 401 until "
+            f"POST /_emulator/tenants/{tenant.vendor}/{tenant.name}/accounts/{account.username}/activate"
+        ]
 
     @property
     def account_key(self) -> str:
@@ -406,6 +527,15 @@ class OAuthAccessTokens:
             "access tokens come from the tenant's /oauth/authorize and /oauth/token endpoints",
             "invalidValue",
         )
+
+    def authorization(self, given: dict[str, Any]) -> str | None:
+        """None: a tenant file cannot name an access token (they come from the OAuth endpoints)."""
+        return None
+
+    def restore(self, tenant: Tenant, options: dict[str, Any], given: dict[str, Any]) -> list[str]:
+        return []
+
+    waiting = staticmethod(nothing_waits)
 
     def recognise(self, tenant: Tenant | TenantRow, request: Request) -> CredentialRow | None:
         found = presented(tenant, request, self.scheme, self.kind)
