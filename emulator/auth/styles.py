@@ -283,6 +283,11 @@ class BearerTokens:
 
     waiting = staticmethod(nothing_waits)
 
+    def security_scheme(self, tenant_root: str) -> tuple[str, dict[str, Any]]:
+        """Its OpenAPI security scheme: name and object."""
+        description = f"a {self.label} issued by POST /_emulator/tenants (or .../credentials)"
+        return "bearerToken", {"type": "http", "scheme": "bearer", "description": description}
+
     def check_validity(self, days: Any) -> None:
         if days is None and self.validity_days is None:
             return
@@ -364,6 +369,12 @@ class BasicAccounts:
         return undone
 
     waiting = staticmethod(nothing_waits)
+
+    def security_scheme(self, tenant_root: str) -> tuple[str, dict[str, Any]]:
+        """Its OpenAPI security scheme: name and object."""
+        role = f" with the {self.required_role} profile" if self.required_role else ""
+        description = f"user name and password of an admin account{role}"
+        return "basicAuth", {"type": "http", "scheme": "basic", "description": description}
 
     def recognise(self, tenant: Tenant | TenantRow, request: Request) -> AccountRow | None:
         encoded = header(request, self.scheme)
@@ -474,6 +485,11 @@ class ApiKeys:
             undone.append(f"the password of {account.username} had been changed at runtime: set back")
         return undone
 
+    def security_scheme(self, tenant_root: str) -> tuple[str, dict[str, Any]]:
+        """Its OpenAPI security scheme: name and object."""
+        description = f"an API key of the tenant's {self.account_label}, sent as a bearer token"
+        return "apiKey", {"type": "http", "scheme": "bearer", "description": description}
+
     def waiting(self, tenant: Tenant, given: dict[str, Any]) -> list[str]:
         """The named key's account waits to be activated (Jostle's Automation user)."""
         account = account_named(tenant, str(given.get(self.account_key) or self.default_account))
@@ -536,6 +552,16 @@ class OAuthAccessTokens:
         return []
 
     waiting = staticmethod(nothing_waits)
+
+    def security_scheme(self, tenant_root: str) -> tuple[str, dict[str, Any]]:
+        """Its OpenAPI security scheme: the tenant's authorization-code grant."""
+        token_url = f"{tenant_root}/oauth/token"
+        flow = {"authorizationUrl": f"{tenant_root}/oauth/authorize", "tokenUrl": token_url}
+        return "oauth2", {
+            "type": "oauth2",
+            "description": "access tokens from the tenant's authorization-code grant",
+            "flows": {"authorizationCode": {**flow, "refreshUrl": token_url, "scopes": {}}},
+        }
 
     def recognise(self, tenant: Tenant | TenantRow, request: Request) -> CredentialRow | None:
         found = presented(tenant, request, self.scheme, self.kind)

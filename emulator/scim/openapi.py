@@ -19,7 +19,6 @@ from typing import Any
 
 from apispec import APISpec
 
-from ..auth.styles import ApiKeys, BasicAccounts, BearerTokens, OAuthAccessTokens
 from ..errors import ERROR_SCHEMA, SCIM_CONTENT_TYPE
 from ..vendors import VendorProfile
 from .schema import ID, META, Attribute, ResourceType, Schema
@@ -254,41 +253,7 @@ def error_schema() -> dict[str, Any]:
 
 def security_schemes(profile: VendorProfile, tenant_root: str) -> dict[str, dict[str, Any]]:
     """One scheme per credential style of the vendor, in the order the vendor tries them."""
-    schemes: dict[str, dict[str, Any]] = {}
-    for style in profile.auth:
-        if isinstance(style, BearerTokens):
-            schemes["bearerToken"] = {
-                "type": "http",
-                "scheme": "bearer",
-                "description": f"a {style.label} issued by POST /_emulator/tenants (or .../credentials)",
-            }
-        elif isinstance(style, ApiKeys):
-            schemes["apiKey"] = {
-                "type": "http",
-                "scheme": "bearer",
-                "description": f"an API key of the tenant's {style.account_label}, sent as a bearer token",
-            }
-        elif isinstance(style, BasicAccounts):
-            role = f" with the {style.required_role} profile" if style.required_role else ""
-            schemes["basicAuth"] = {
-                "type": "http",
-                "scheme": "basic",
-                "description": f"user name and password of an admin account{role}",
-            }
-        elif isinstance(style, OAuthAccessTokens):
-            schemes["oauth2"] = {
-                "type": "oauth2",
-                "description": "access tokens from the tenant's authorization-code grant",
-                "flows": {
-                    "authorizationCode": {
-                        "authorizationUrl": f"{tenant_root}/oauth/authorize",
-                        "tokenUrl": f"{tenant_root}/oauth/token",
-                        "refreshUrl": f"{tenant_root}/oauth/token",
-                        "scopes": {},
-                    }
-                },
-            }
-    return schemes
+    return dict(style.security_scheme(tenant_root) for style in profile.auth)
 
 
 # -- the document ---------------------------------------------------------------------------------
