@@ -39,7 +39,8 @@ class Tenant(db.Model):
 
 class TenantRow(NamedTuple):
     """A tenant as its own requests read it: one prepared statement (emulator/prepared.py), not an
-    ORM object, since a tenant request never changes its tenant."""
+    ORM object, since a tenant request never changes its tenant. ``rules_in_scope``: whether an
+    enabled fault rule names it, its vendor or every tenant (read with it: no second statement)."""
 
     id: int
     vendor: str
@@ -47,6 +48,7 @@ class TenantRow(NamedTuple):
     options: dict[str, Any]
     created_at: datetime
     journal_dropped: int
+    rules_in_scope: bool
 
     @property
     def key(self) -> str:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, or_, select
 
 from .errors import ScimError
 from .extensions import db
-from .models import Tenant, TenantRow
+from .models import FaultRule, Tenant, TenantRow
 from .prepared import Prepared
 from .vendors import VendorProfile, get_profile
 
@@ -46,8 +46,20 @@ def find(vendor: str, name: str) -> Tenant | None:
     return db.session.execute(FIND, {"vendor": vendor, "name": name}).scalar_one_or_none()
 
 
+# an enabled fault rule whose scope takes in the tenant (its time window and count are the engine's)
+RULES_IN_SCOPE = (
+    exists()
+    .where(
+        FaultRule.enabled.is_(True),
+        or_(FaultRule.tenant.is_(None), FaultRule.tenant == Tenant.vendor + "/" + Tenant.name),
+        or_(FaultRule.vendor.is_(None), FaultRule.vendor == Tenant.vendor),
+    )
+    .label("rules_in_scope")
+)
 LOOKUP = Prepared(
-    select(Tenant.__table__).where(Tenant.vendor == bindparam("vendor"), Tenant.name == bindparam("name")),
+    select(*Tenant.__table__.columns, RULES_IN_SCOPE).where(
+        Tenant.vendor == bindparam("vendor"), Tenant.name == bindparam("name")
+    ),
     row=TenantRow,
 )
 
