@@ -1,20 +1,21 @@
-"""Statements every request runs, compiled once per dialect and run as driver SQL on the session's connection.
+"""Statements every request runs, compiled once per dialect and run through the session's connection.
 
 A tenant request runs the same few statements each time: its tenant and credential, a match
 by key, the journal's insert. A ``Prepared`` statement is written in SQLAlchemy Core, and
 SQLAlchemy compiles it once per dialect, with the bind and result processors of its column
-types (JSON, DateTime); running it is then ``Connection.exec_driver_sql`` of that SQL with the
-values already converted, on the connection the session holds, inside the session's
-transaction. So it goes through SQLAlchemy's connection like any statement: its events fire
-(the database module's deferred BEGIN, the tests' SQL capture) and a DBAPI error comes out as
-SQLAlchemy's (IntegrityError, OperationalError). Rows are read from the result's DBAPI cursor
-as the DBAPI's tuples: a SQLAlchemy ``Row`` each was 1.1 ms more for a group's 10,000 members.
+types (JSON, DateTime); running it is then that SQL with the values already converted, on the
+connection the session holds, inside the session's transaction.
 
-What a statement costs on SQLite (one process, 2026-12-04): a read 14-24 µs, against 2-6 µs on
-the bare DBAPI cursor this module used before and 17-23 µs through Core's ``execute`` (driver
-SQL skips the cache key and SQLAlchemy's processing of the parameters, but its result's columns
-are read from the cursor's description each time, where Core's are cached); the journal's
-INSERT 16 µs, against 8 and 32 (and an ORM lookup about 140 µs, when this module was written).
+It runs through ``Connection._cursor_execute``: SQLAlchemy's own path for a statement on a
+cursor (its dialects use it for sequences and defaults). So its events fire (the database
+module's deferred BEGIN, the tests' SQL capture), ``echo`` logs it, and a DBAPI error comes out
+as SQLAlchemy's (IntegrityError, OperationalError), with the connection invalidated when the
+database went away. It builds no ``Result``: ``exec_driver_sql`` rebuilt one's columns from
+the cursor's description on every execution, 15% of a match's function calls
+(cProfile, 2026-12-04: 2,506 calls a match that way, 2,117 this way, 2,188 on the bare DBAPI
+cursor before). Rows are the DBAPI's tuples: a SQLAlchemy ``Row`` each was 1.1 ms more for a
+group's 10,000 members. ``_cursor_execute`` is private: SQLAlchemy is pinned
+(requirements.txt), and the SQL capture tests (tests/scim) fail if it stops sending events.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult
+from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -97,7 +98,7 @@ class Compiled:
 
 
 class Prepared:
-    """A Core statement run as driver SQL on the session's connection."""
+    """A Core statement, compiled once per dialect, run through the session's connection."""
 
     def __init__(
         self, statement: ClauseElement, keys: Sequence[str] | None = None, row: type | None = None
@@ -138,33 +139,39 @@ class Prepared:
         self.compiled[dialect.name] = found
         return found
 
-    def result(self, connection: Connection, values: Mapping[str, Any]) -> tuple[Compiled, CursorResult[Any]]:
-        """Run the statement on ``connection``, through its events and its error handling."""
+    def cursor(self, connection: Connection, values: Mapping[str, Any]) -> tuple[Compiled, Any]:
+        """Run the statement on a cursor of ``connection``, through its events and error handling."""
         compiled = self.compile(connection.dialect)
-        return compiled, connection.exec_driver_sql(compiled.sql, compiled.parameters(values))
+        cursor = connection.connection.cursor()
+        try:
+            connection._cursor_execute(cursor, compiled.sql, compiled.parameters(values))
+        except BaseException:
+            cursor.close()
+            raise
+        return compiled, cursor
 
     def execute(self, connection: Connection, values: Mapping[str, Any]) -> int:
         """Run a write; the number of rows it changed."""
-        _, result = self.result(connection, values)
-        return int(result.rowcount)
+        _, cursor = self.cursor(connection, values)
+        count = int(cursor.rowcount)
+        cursor.close()
+        return count
 
     def insert(self, connection: Connection, values: Mapping[str, Any]) -> int:
         """Run an INSERT; the primary key of the row it added."""
-        compiled, result = self.result(connection, values)
-        if not compiled.returning:
-            return int(result.lastrowid)
-        key = result.cursor.fetchone()[0]
-        result.close()
+        compiled, cursor = self.cursor(connection, values)
+        key = cursor.fetchone()[0] if compiled.returning else cursor.lastrowid
+        cursor.close()
         return int(key)
 
     def all(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
-        compiled, result = self.result(connection, values)
-        rows = result.cursor.fetchall()
-        result.close()
+        compiled, cursor = self.cursor(connection, values)
+        rows = cursor.fetchall()
+        cursor.close()
         return compiled.convert_all(rows)
 
     def first(self, connection: Connection, values: Mapping[str, Any]) -> Any:
-        compiled, result = self.result(connection, values)
-        row = result.cursor.fetchone()
-        result.close()
+        compiled, cursor = self.cursor(connection, values)
+        row = cursor.fetchone()
+        cursor.close()
         return None if row is None else compiled.convert(row)
