@@ -77,6 +77,7 @@ class ControlClient(Protocol):
 
 
 def dumped(schema: Schema, data: Any) -> Body:
+    """``data`` dumped through its control-plane schema, as the control plane answers it."""
     body: Body = schema.dump(data)
     return body
 
@@ -185,6 +186,7 @@ class Unreachable(Exception):
 
 
 def tenant_path(vendor: str, name: str, suffix: str = "") -> str:
+    """``/tenants/<vendor>/<name><suffix>``, each segment quoted."""
     return f"/tenants/{quote(vendor)}/{quote(name)}{suffix}"
 
 
@@ -218,7 +220,7 @@ class RemoteEmulator:
                 raw = response.read()
         except urllib.error.HTTPError as error:
             raise self.refusal(error.code, error.read()) from None
-        except (urllib.error.URLError, OSError) as error:
+        except OSError as error:  # refused, unknown host, timed out
             reason = getattr(error, "reason", error)
             raise Unreachable(f"cannot reach the emulator at {self.url}: {reason}") from None
         if not raw:
@@ -227,6 +229,11 @@ class RemoteEmulator:
             return json.loads(raw)
         except ValueError:
             raise Unreachable(f"{self.url} answered {url} with something other than JSON") from None
+
+    def answer(self, method: str, path: str, body: Body | None = None, query: Body | None = None) -> Body:
+        """A call answered with a JSON object (every control-plane answer but a 204)."""
+        found: Body = self.call(method, path, body, query)
+        return found
 
     def refusal(self, status: int, raw: bytes) -> Exception:
         """The control plane's error body as a ScimError; anything else means this is no emulator."""
@@ -245,95 +252,74 @@ class RemoteEmulator:
         return ScimError(status, str(body["detail"]), body.get("scimType"))
 
     def vendors(self) -> Body:
-        found: Body = self.call("GET", "/vendors")
-        return found
+        return self.answer("GET", "/vendors")
 
     def vendor(self, vendor: str) -> Body:
-        found: Body = self.call("GET", f"/vendors/{quote(vendor)}")
-        return found
+        return self.answer("GET", f"/vendors/{quote(vendor)}")
 
     def fixtures(self) -> Body:
-        found: Body = self.call("GET", "/fixtures")
-        return found
+        return self.answer("GET", "/fixtures")
 
     def list_tenants(self) -> Body:
-        found: Body = self.call("GET", "/tenants")
-        return found
+        return self.answer("GET", "/tenants")
 
     def create_tenant(self, request: Body) -> Body:
-        created: Body = self.call("POST", "/tenants", request)
-        return created
+        return self.answer("POST", "/tenants", request)
 
     def show_tenant(self, vendor: str, name: str) -> Body:
-        found: Body = self.call("GET", tenant_path(vendor, name))
-        return found
+        return self.answer("GET", tenant_path(vendor, name))
 
     def delete_tenant(self, vendor: str, name: str) -> None:
         self.call("DELETE", tenant_path(vendor, name))
 
     def reset_tenant(self, vendor: str, name: str) -> Body:
-        found: Body = self.call("POST", tenant_path(vendor, name, "/reset"))
-        return found
+        return self.answer("POST", tenant_path(vendor, name, "/reset"))
 
     def seed_tenant(self, vendor: str, name: str, request: Body, progress: Progress) -> Body:
         """The server seeds in one request: no progress to report on the way."""
-        seeded: Body = self.call("POST", tenant_path(vendor, name, "/seed"), request)
-        return seeded
+        return self.answer("POST", tenant_path(vendor, name, "/seed"), request)
 
     def list_credentials(self, vendor: str, name: str) -> Body:
-        found: Body = self.call("GET", tenant_path(vendor, name, "/credentials"))
-        return found
+        return self.answer("GET", tenant_path(vendor, name, "/credentials"))
 
     def issue_credential(self, vendor: str, name: str, request: Body) -> Body:
-        issued: Body = self.call("POST", tenant_path(vendor, name, "/credentials"), request)
-        return issued
+        return self.answer("POST", tenant_path(vendor, name, "/credentials"), request)
 
     def expire_credential(self, vendor: str, name: str, credential_id: int) -> Body:
-        state: Body = self.call("POST", tenant_path(vendor, name, f"/credentials/{credential_id}/expire"))
-        return state
+        return self.answer("POST", tenant_path(vendor, name, f"/credentials/{credential_id}/expire"))
 
     def revoke_credential(self, vendor: str, name: str, credential_id: int) -> Body:
-        state: Body = self.call("POST", tenant_path(vendor, name, f"/credentials/{credential_id}/revoke"))
-        return state
+        return self.answer("POST", tenant_path(vendor, name, f"/credentials/{credential_id}/revoke"))
 
     def read_journal(self, vendor: str, name: str, filters: Body) -> Body:
-        page: Body = self.call("GET", tenant_path(vendor, name, "/journal"), query=filters)
-        return page
+        return self.answer("GET", tenant_path(vendor, name, "/journal"), query=filters)
 
     def clear_journal(self, vendor: str, name: str) -> None:
         self.call("DELETE", tenant_path(vendor, name, "/journal"))
 
     def list_faults(self, tenant: str | None) -> Body:
-        found: Body = self.call("GET", "/faults", query={"tenant": tenant})
-        return found
+        return self.answer("GET", "/faults", query={"tenant": tenant})
 
     def add_fault(self, rule: Body) -> Body:
-        added: Body = self.call("POST", "/faults", rule)
-        return added
+        return self.answer("POST", "/faults", rule)
 
     def show_fault(self, rule_id: int) -> Body:
-        found: Body = self.call("GET", f"/faults/{rule_id}")
-        return found
+        return self.answer("GET", f"/faults/{rule_id}")
 
     def delete_fault(self, rule_id: int) -> None:
         self.call("DELETE", f"/faults/{rule_id}")
 
     def clear_faults(self, tenant: str | None) -> Body:
-        cleared: Body = self.call("DELETE", "/faults", query={"tenant": tenant})
-        return cleared
+        return self.answer("DELETE", "/faults", query={"tenant": tenant})
 
     def list_scenarios(self) -> Body:
-        found: Body = self.call("GET", "/scenarios")
-        return found
+        return self.answer("GET", "/scenarios")
 
     def start_scenario(self, name: str, scope: Body) -> Body:
-        run: Body = self.call("POST", f"/scenarios/{quote(name)}/start", scope)
-        return run
+        return self.answer("POST", f"/scenarios/{quote(name)}/start", scope)
 
     def scenario_run(self, run_id: int) -> Body:
-        run: Body = self.call("GET", f"/scenarios/runs/{run_id}")
-        return run
+        return self.answer("GET", f"/scenarios/runs/{run_id}")
 
     def stop_scenario(self, run_id: int) -> Body:
-        run: Body = self.call("POST", f"/scenarios/runs/{run_id}/stop")
-        return run
+        return self.answer("POST", f"/scenarios/runs/{run_id}/stop")
