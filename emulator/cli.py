@@ -63,15 +63,23 @@ def emulator(ctx: click.Context, url: str | None, base_url: str | None) -> None:
             "--base-url is for the local database; over --url the emulator shows its own URLs"
         )
     ctx.meta["emulator.base_url"] = base_url
+    ctx.meta["emulator.control"] = chosen_control(url)
+
+
+def chosen_control(url: str | None) -> ControlClient:
+    """Over HTTP to the emulator at ``url`` (with EMULATOR_ADMIN_TOKEN), or on the local database."""
     if url:
-        ctx.meta["emulator.control"] = RemoteEmulator(url, os.environ.get("EMULATOR_ADMIN_TOKEN"))
-    else:
-        ctx.meta["emulator.control"] = LocalEmulator(base_url=shown_base_url)
+        return RemoteEmulator(url, os.environ.get("EMULATOR_ADMIN_TOKEN"))
+    return LocalEmulator(base_url=shown_base_url)
 
 
 def control() -> ControlClient:
-    """The emulator this invocation drives, chosen once by the group from --url."""
-    chosen: ControlClient = click.get_current_context().meta["emulator.control"]
+    """The emulator this invocation drives: chosen once by the group from --url (or, for a
+    subcommand mounted under another root group, from EMULATOR_URL)."""
+    meta = click.get_current_context().meta
+    if "emulator.control" not in meta:
+        meta["emulator.control"] = chosen_control(os.environ.get("EMULATOR_URL"))
+    chosen: ControlClient = meta["emulator.control"]
     return chosen
 
 

@@ -145,6 +145,15 @@ def test_emulator_url_from_the_environment(runner: FlaskCliRunner, server: Emula
     assert json.loads(listed.stdout)["tenants"][0]["alias_url"].startswith(server.url + "/t/")
 
 
+def test_a_group_mounted_elsewhere_follows_emulator_url(
+    runner: FlaskCliRunner, server: EmulatorServer
+) -> None:
+    remote(runner, server, "tenants", "create", "generic/acme")
+    result = runner.invoke(cli.tenants_group, ["list", "--json"], env={"EMULATOR_URL": server.url})
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["tenants"][0]["alias_url"].startswith(server.url + "/t/")
+
+
 def test_base_url_is_for_the_local_database(runner: FlaskCliRunner, server: EmulatorServer) -> None:
     result = run(runner, "--url", server.url, "--base-url", "http://x:1", "tenants", "list", code=2)
     assert "--base-url is for the local database" in result.output
