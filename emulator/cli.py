@@ -1,13 +1,17 @@
 """``flask emulator ...``: the control plane from a terminal, over the same services.
 
-Tables for people by default, ``--json`` (the control plane's response shapes) for scripts;
-a failure is one ``Error: ...`` line and exit status 1.
+On the local database by default; with ``--url`` (``EMULATOR_URL``) over HTTP to a running
+emulator's control plane (``EMULATOR_ADMIN_TOKEN`` sent as its bearer token). Either way the
+commands go through one ``ControlClient`` (emulator/control_client.py) answering the control
+plane's JSON, so tables for people, ``--json`` for scripts and the one ``Error: ...`` line
+(exit status 1) are the same in both.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -17,57 +21,66 @@ import click
 import yaml
 from flask import current_app
 from flask.cli import AppGroup
-from marshmallow import Schema
 
-from . import credentials, fixtures, journal, tenants
-from .control.schemas import (
-    CredentialListingSchema,
-    CredentialStateSchema,
-    FaultListSchema,
-    FaultSchema,
-    FixtureListSchema,
-    IssuedCredentialSchema,
-    JournalPageSchema,
-    ScenarioListSchema,
-    ScenarioRunSchema,
-    SeedResultSchema,
-    TenantCreatedSchema,
-    TenantListSchema,
-    TenantSchema,
-    VendorListSchema,
-    VendorSchema,
-)
+from . import fixtures, tenants
+from .control_client import ControlClient, LocalEmulator, RemoteEmulator, Unreachable
 from .errors import ScimError
-from .extensions import db
-from .faults import rules, scenarios
-from .fixtures import SeedRequestSchema
-from .inputs import Refused
-from .models import Tenant
-from .vendors import VENDORS
 
 Column = tuple[str, Callable[[dict[str, Any]], Any]]
 
 
 class EmulatorGroup(AppGroup):
-    """The ``emulator`` group: a service's ScimError becomes one clear line and exit status 1."""
+    """The ``emulator`` group: a ScimError (local or over HTTP) becomes one clear line and exit status 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ScimError as error:
             raise click.ClickException(error.detail) from None
+        except Unreachable as error:
+            raise click.ClickException(str(error)) from None
 
 
 @click.group("emulator", cls=EmulatorGroup)
 @click.option(
+    "--url",
+    metavar="URL",
+    envvar="EMULATOR_URL",
+    help="a running emulator to drive over HTTP, e.g. http://localhost:8000 [EMULATOR_URL; "
+    "unset: the local database]; EMULATOR_ADMIN_TOKEN is sent as its bearer token",
+)
+@click.option(
     "--base-url",
     metavar="URL",
-    help="where clients reach the emulator, for the URLs shown [EMULATOR_PUBLIC_URL, http://localhost:8000/]",
+    help="where clients reach the emulator, for the URLs shown on the local database "
+    "[EMULATOR_PUBLIC_URL, http://localhost:8000/]",
 )
 @click.pass_context
-def emulator(ctx: click.Context, base_url: str | None) -> None:
+def emulator(ctx: click.Context, url: str | None, base_url: str | None) -> None:
     """Manage the SCIM emulator: tenants, credentials, journal, seed data, faults and scenarios."""
+    if url and base_url:
+        raise click.UsageError(
+            "--base-url is for the local database; over --url the emulator shows its own URLs"
+        )
     ctx.meta["emulator.base_url"] = base_url
+    ctx.meta["emulator.control"] = chosen_control(url)
+
+
+def chosen_control(url: str | None) -> ControlClient:
+    """Over HTTP to the emulator at ``url`` (with EMULATOR_ADMIN_TOKEN), or on the local database."""
+    if url:
+        return RemoteEmulator(url, os.environ.get("EMULATOR_ADMIN_TOKEN"))
+    return LocalEmulator(base_url=shown_base_url)
+
+
+def control() -> ControlClient:
+    """The emulator this invocation drives: chosen once by the group from --url (or, for a
+    subcommand mounted under another root group, from EMULATOR_URL)."""
+    meta = click.get_current_context().meta
+    if "emulator.control" not in meta:
+        meta["emulator.control"] = chosen_control(os.environ.get("EMULATOR_URL"))
+    chosen: ControlClient = meta["emulator.control"]
+    return chosen
 
 
 # -- output ---------------------------------------------------------------------------------
@@ -79,9 +92,9 @@ def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
     )
 
 
-def print_json(schema: Schema, data: Any) -> None:
-    """``data`` dumped through its control-plane schema, as the API answers it."""
-    click.echo(json.dumps(schema.dump(data), indent=2, ensure_ascii=False))
+def print_json(body: Any) -> None:
+    """A control-plane answer as the API sends it (the client already shaped it by its schema)."""
+    click.echo(json.dumps(body, indent=2, ensure_ascii=False))
 
 
 def cell(value: Any) -> str:
@@ -143,11 +156,8 @@ def settings_of(pairs: Sequence[str], what: str) -> dict[str, Any]:
 tenant_argument = click.argument("tenant", type=TenantKey())
 
 
-def tenant_of(key: tuple[str, str]) -> Tenant:
-    return tenants.get(*key)
-
-
-def base_url() -> str:
+def shown_base_url() -> str:
+    """The root of the URLs shown on the local database: --base-url, EMULATOR_PUBLIC_URL or localhost."""
     given = click.get_current_context().find_root().meta.get("emulator.base_url")
     root = given or current_app.config.get("EMULATOR_PUBLIC_URL") or "http://localhost:8000/"
     return root if root.endswith("/") else root + "/"
@@ -162,11 +172,11 @@ def base_url() -> str:
 def vendors_command(vendor: str | None, as_json: bool) -> None:
     """List the vendor profiles, or show one with its attribute table and quirks."""
     if vendor is None:
-        profiles = [p.to_json() for p in VENDORS.values()]
+        listed = control().vendors()
         if as_json:
-            return print_json(VendorListSchema(), {"vendors": profiles})
+            return print_json(listed)
         return print_table(
-            profiles,
+            listed["vendors"],
             [
                 ("VENDOR", lambda p: p["vendor"]),
                 ("AUTH", lambda p: ", ".join(a["type"] for a in p["auth"])),
@@ -174,9 +184,9 @@ def vendors_command(vendor: str | None, as_json: bool) -> None:
                 ("TITLE", lambda p: p["title"]),
             ],
         )
-    profile = tenants.profile_or_error(vendor).to_json()
+    profile = control().vendor(vendor)
     if as_json:
-        return print_json(VendorSchema(), profile)
+        return print_json(profile)
     print_fields(
         [
             ("vendor", profile["vendor"]),
@@ -203,11 +213,11 @@ def vendors_command(vendor: str | None, as_json: bool) -> None:
 @json_option
 def fixtures_command(as_json: bool) -> None:
     """List the seed data sets shipped in fixtures/."""
-    found = fixtures.available()
+    found = control().fixtures()
     if as_json:
-        return print_json(FixtureListSchema(), {"fixtures": found})
+        return print_json(found)
     print_table(
-        found,
+        found["fixtures"],
         [
             ("NAME", lambda f: f["name"]),
             ("VERSION", lambda f: f["version"]),
@@ -237,17 +247,22 @@ TENANT_COLUMNS: list[Column] = [
 ]
 
 
+def key_text(tenant: tuple[str, str]) -> str:
+    return f"{tenant[0]}/{tenant[1]}"
+
+
 @tenants_group.command("list")
 @json_option
 def list_tenants(as_json: bool = False) -> None:
     """List tenants with their URLs."""
-    described = [tenants.describe(t, base_url()) for t in tenants.list_all()]
+    listed = control().list_tenants()
     if as_json:
-        return print_json(TenantListSchema(), {"tenants": described})
-    print_table(described, TENANT_COLUMNS, empty="no tenants")
+        return print_json(listed)
+    print_table(listed["tenants"], TENANT_COLUMNS, empty="no tenants")
 
 
 def print_tenant(body: dict[str, Any]) -> None:
+    # the vendor's defaults are its profile's, code both sides share: no round trip needed
     defaults = tenants.profile_or_error(body["vendor"]).options()
     changed = {k: v for k, v in body["options"].items() if v != defaults.get(k)}
     print_fields(
@@ -306,7 +321,7 @@ def create_tenant(
 ) -> None:
     """Create a tenant and print its credentials (shown this once)."""
     vendor, name = tenant
-    created, shown = tenants.create(
+    body = control().create_tenant(
         {
             "vendor": vendor,
             "name": name,
@@ -314,13 +329,11 @@ def create_tenant(
             "credentials": settings_of(given, "--credential") or None,
         }
     )
-    body = tenants.describe(created, base_url())
-    body["credentials"] = shown
     if as_json:
-        return print_json(TenantCreatedSchema(), body)
+        return print_json(body)
     print_tenant(body)
     click.echo("\nCredentials")
-    print_issued(shown)
+    print_issued(body["credentials"])
 
 
 @tenants_group.command("show")
@@ -328,9 +341,9 @@ def create_tenant(
 @json_option
 def show_tenant(tenant: tuple[str, str], as_json: bool) -> None:
     """Show a tenant: its URLs, counts, options and credential states."""
-    body = tenants.describe(tenant_of(tenant), base_url())
+    body = control().show_tenant(*tenant)
     if as_json:
-        return print_json(TenantSchema(), body)
+        return print_json(body)
     print_tenant(body)
     click.echo("\nCredentials")
     print_credential_states(body)
@@ -341,11 +354,11 @@ def show_tenant(tenant: tuple[str, str], as_json: bool) -> None:
 @click.option("-y", "--yes", is_flag=True, help="do not ask")
 def delete_tenant(tenant: tuple[str, str], yes: bool) -> None:
     """Delete a tenant with its users, groups, credentials and journal."""
-    found = tenant_of(tenant)
     if not yes:
-        click.confirm(f"Delete {found.key} and everything it holds?", abort=True)
-    tenants.delete_tenant(found)
-    click.echo(f"deleted {found.key}")
+        control().show_tenant(*tenant)  # a missing tenant is said before asking
+        click.confirm(f"Delete {key_text(tenant)} and everything it holds?", abort=True)
+    control().delete_tenant(*tenant)
+    click.echo(f"deleted {key_text(tenant)}")
 
 
 @tenants_group.command("reset")
@@ -353,18 +366,16 @@ def delete_tenant(tenant: tuple[str, str], yes: bool) -> None:
 @json_option
 def reset_tenant(tenant: tuple[str, str], as_json: bool) -> None:
     """Empty a tenant's users, groups and journal; keep its credentials."""
-    found = tenant_of(tenant)
-    tenants.reset(found)
-    body = tenants.describe(found, base_url())
+    body = control().reset_tenant(*tenant)
     if as_json:
-        return print_json(TenantSchema(), body)
-    click.echo(f"reset {found.key}: users, groups and journal emptied; credentials kept")
+        return print_json(body)
+    click.echo(f"reset {key_text(tenant)}: users, groups and journal emptied; credentials kept")
 
 
 # a seed request's refusals in this command's words (the rule itself is SeedRequestSchema's)
 SEED_USAGE = {
-    SeedRequestSchema.NEITHER: "give --fixture NAME, or --users N (and --groups M)",
-    SeedRequestSchema.BOTH: "give either --fixture or --users/--groups, not both",
+    fixtures.SeedRequestSchema.NEITHER: "give --fixture NAME, or --users N (and --groups M)",
+    fixtures.SeedRequestSchema.BOTH: "give either --fixture or --users/--groups, not both",
 }
 
 
@@ -389,22 +400,24 @@ def seed_tenant(
         for key, value in (("fixture", fixture), ("users", users), ("groups", groups), ("prefix", prefix))
         if value is not None
     }
-    found = tenant_of(tenant)
     try:
-        with progress_bar(f"seeding {found.key}") as progress:
-            seeded = fixtures.seed(found, request, progress)
-    except Refused as refusal:
-        usage = [SEED_USAGE[m] for m in refusal.messages.get("_schema", ()) if m in SEED_USAGE]
+        # on the local database the bar advances batch by batch; over HTTP the server seeds in
+        # one request and no bar is drawn
+        with progress_bar(f"seeding {key_text(tenant)}") as progress:
+            result = control().seed_tenant(*tenant, request, progress)
+    except ScimError as refusal:
+        usage = [
+            text for rule, text in SEED_USAGE.items() if refusal.status == 400 and rule in refusal.detail
+        ]
         if usage:
             raise click.UsageError(usage[0]) from None
         raise
     if as_json:
-        return print_json(
-            SeedResultSchema(), {"seeded": seeded, "tenant": tenants.describe(found, base_url())}
-        )
-    line = f"seeded {found.key}: {seeded['users']} users, {seeded['groups']} groups"
+        return print_json(result)
+    seeded = result["seeded"]
+    line = f"seeded {key_text(tenant)}: {seeded['users']} users, {seeded['groups']} groups"
     if seeded["skipped_groups"]:
-        line += f" ({seeded['skipped_groups']} groups skipped: {found.vendor} tenants have no groups)"
+        line += f" ({seeded['skipped_groups']} groups skipped: {tenant[0]} tenants have no groups)"
     click.echo(line)
 
 
@@ -437,9 +450,9 @@ def credentials_group() -> None:
 @json_option
 def list_credentials(tenant: tuple[str, str], as_json: bool) -> None:
     """A tenant's credentials (states, never secrets) and vendor accounts."""
-    listing = credentials.listing(tenant_of(tenant))
+    listing = control().list_credentials(*tenant)
     if as_json:
-        return print_json(CredentialListingSchema(), listing)
+        return print_json(listing)
     print_credential_states(listing)
 
 
@@ -461,9 +474,9 @@ def issue(
     settings = settings_of(given, "--set")
     if style is not None:
         settings["style"] = style
-    shown = credentials.issue(tenant_of(tenant), {**settings, "rotate": rotate})
+    shown = control().issue_credential(*tenant, {**settings, "rotate": rotate})
     if as_json:
-        return print_json(IssuedCredentialSchema(), shown)
+        return print_json(shown)
     print_issued(shown)
 
 
@@ -495,10 +508,10 @@ def rotate_credential(
 @json_option
 def expire_credential(tenant: tuple[str, str], credential_id: int, as_json: bool) -> None:
     """Make a credential expire now, as if its time had run out."""
-    state = credentials.expire(tenant_of(tenant), credential_id)
+    state = control().expire_credential(*tenant, credential_id)
     if as_json:
-        return print_json(CredentialStateSchema(), state)
-    click.echo(f"credential {credential_id} of {tenant[0]}/{tenant[1]}: {state['state']}")
+        return print_json(state)
+    click.echo(f"credential {credential_id} of {key_text(tenant)}: {state['state']}")
 
 
 @credentials_group.command("revoke")
@@ -507,10 +520,10 @@ def expire_credential(tenant: tuple[str, str], credential_id: int, as_json: bool
 @json_option
 def revoke_credential(tenant: tuple[str, str], credential_id: int, as_json: bool) -> None:
     """Revoke a credential now."""
-    state = credentials.revoke(tenant_of(tenant), credential_id)
+    state = control().revoke_credential(*tenant, credential_id)
     if as_json:
-        return print_json(CredentialStateSchema(), state)
-    click.echo(f"credential {credential_id} of {tenant[0]}/{tenant[1]}: {state['state']}")
+        return print_json(state)
+    click.echo(f"credential {credential_id} of {key_text(tenant)}: {state['state']}")
 
 
 # -- journal --------------------------------------------------------------------------------------
@@ -562,21 +575,19 @@ def tail_journal(
     as_json: bool,
 ) -> None:
     """The newest entries, oldest first as in tail; --json: the API's page, newest first."""
-    found = tenant_of(tenant)
     filters = {"method": method, "path": path, "status": status, "since": since}
-    reader = journal.read()
-    newest = reader.entries(found, limit=lines, **filters)
-    bound = reader.bound(found)
-    page = {"bound": bound, "entries": [journal.as_json(e) for e in newest]}
+    page = control().read_journal(*tenant, {**filters, "limit": lines})
     if as_json and not follow:
-        return print_json(JournalPageSchema(), page)
+        return print_json(page)
     show_entries(list(reversed(page["entries"])), as_json, header=True)
+    bound = page["bound"]
     if not bound["complete"] and not as_json:
         click.echo(
             f"(journal trimmed: {bound['dropped']} oldest entries dropped; it keeps {bound['max_entries']})"
         )
     if follow:
-        follow_journal(found, newest[0].id if newest else 0, filters, interval, as_json)
+        newest = page["entries"][0]["id"] if page["entries"] else 0
+        follow_journal(tenant, newest, filters, interval, as_json)
 
 
 def show_entries(entries: list[dict[str, Any]], as_json: bool, header: bool) -> None:
@@ -593,19 +604,16 @@ def show_entries(entries: list[dict[str, Any]], as_json: bool, header: bool) -> 
 
 
 def follow_journal(
-    tenant: Tenant, last: int, filters: dict[str, Any], interval: float, as_json: bool
+    tenant: tuple[str, str], last: int, filters: dict[str, Any], interval: float, as_json: bool
 ) -> None:
-    """Poll for entries newer than ``last`` until interrupted."""
+    """Poll for entries newer than ``last`` (the control plane's ``after``) until interrupted."""
     try:
         while True:
-            # no transaction held while waiting (outside a request it is a writer's, holding the
-            # write lock every worker queues on), and a fresh snapshot after it
-            db.session.rollback()
             time.sleep(interval)
-            fresh = journal.read().entries(tenant, after=last, **filters)
+            fresh = control().read_journal(*tenant, {**filters, "after": last})["entries"]
             if fresh:
-                last = fresh[0].id
-                show_entries([journal.as_json(e) for e in reversed(fresh)], as_json, header=False)
+                last = fresh[0]["id"]
+                show_entries(list(reversed(fresh)), as_json, header=False)
     except KeyboardInterrupt:
         pass
 
@@ -614,9 +622,8 @@ def follow_journal(
 @tenant_argument
 def clear_journal(tenant: tuple[str, str]) -> None:
     """Empty a tenant's journal."""
-    found = tenant_of(tenant)
-    journal.read().clear(found)
-    click.echo(f"cleared the journal of {found.key}")
+    control().clear_journal(*tenant)
+    click.echo(f"cleared the journal of {key_text(tenant)}")
 
 
 # -- faults and scenarios -------------------------------------------------------------------------
@@ -654,10 +661,10 @@ def faults_group() -> None:
 @json_option
 def list_faults(tenant: str | None, as_json: bool) -> None:
     """Fault rules with how often each matched and fired."""
-    found = [rules.as_json(r) for r in rules.listing(tenant)]
+    found = control().list_faults(tenant)
     if as_json:
-        return print_json(FaultListSchema(), {"faults": found})
-    print_rules(found)
+        return print_json(found)
+    print_rules(found["faults"])
 
 
 @faults_group.command("add")
@@ -671,10 +678,10 @@ def add_fault(rule: str, as_json: bool) -> None:
         body = json.loads(rule)
     except ValueError as error:
         raise click.BadParameter(f"not JSON: {error}", param_hint="RULE") from None
-    created = rules.add(body)
+    created = control().add_fault(body)
     if as_json:
-        return print_json(FaultSchema(), rules.as_json(created))
-    print_rules([rules.as_json(created)])
+        return print_json(created)
+    print_rules([created])
 
 
 @faults_group.command("show")
@@ -682,9 +689,9 @@ def add_fault(rule: str, as_json: bool) -> None:
 @json_option
 def show_fault(rule_id: int, as_json: bool) -> None:
     """One rule."""
-    found = rules.as_json(rules.get(rule_id))
+    found = control().show_fault(rule_id)
     if as_json:
-        return print_json(FaultSchema(), found)
+        return print_json(found)
     print_rules([found])
 
 
@@ -692,7 +699,7 @@ def show_fault(rule_id: int, as_json: bool) -> None:
 @click.argument("rule_id", type=click.IntRange(1))
 def delete_fault(rule_id: int) -> None:
     """Remove one rule."""
-    rules.remove(rule_id)
+    control().delete_fault(rule_id)
     click.echo(f"removed fault rule {rule_id}")
 
 
@@ -700,7 +707,7 @@ def delete_fault(rule_id: int) -> None:
 @click.option("-t", "--tenant", metavar="VENDOR/NAME", help="only the rules scoped to this tenant")
 def clear_faults(tenant: str | None) -> None:
     """Remove every rule (or one tenant's)."""
-    click.echo(f"removed {rules.clear(tenant)} fault rule(s)")
+    click.echo(f"removed {control().clear_faults(tenant)['removed']} fault rule(s)")
 
 
 def print_run(run: dict[str, Any]) -> None:
@@ -725,11 +732,11 @@ def scenarios_group() -> None:
 @json_option
 def list_scenarios(as_json: bool) -> None:
     """The scenarios in fixtures/scenarios/."""
-    found = scenarios.available()
+    found = control().list_scenarios()
     if as_json:
-        return print_json(ScenarioListSchema(), {"scenarios": found})
+        return print_json(found)
     print_table(
-        found,
+        found["scenarios"],
         [
             ("NAME", lambda s: s["name"]),
             ("VERSION", lambda s: s.get("version")),
@@ -752,9 +759,9 @@ def start_scenario(
     scope: dict[str, Any] = {k: v for k, v in (("tenant", tenant), ("vendor", vendor)) if v}
     if time_scale is not None:
         scope["time_scale"] = time_scale
-    run = scenarios.status(scenarios.start(name, scope))
+    run = control().start_scenario(name, scope)
     if as_json:
-        return print_json(ScenarioRunSchema(), run)
+        return print_json(run)
     print_run(run)
 
 
@@ -763,9 +770,9 @@ def start_scenario(
 @json_option
 def scenario_status(run_id: int, as_json: bool) -> None:
     """Where a run is: its step and what its rules did."""
-    run = scenarios.status(scenarios.get(run_id))
+    run = control().scenario_run(run_id)
     if as_json:
-        return print_json(ScenarioRunSchema(), run)
+        return print_json(run)
     print_run(run)
 
 
@@ -774,7 +781,7 @@ def scenario_status(run_id: int, as_json: bool) -> None:
 @json_option
 def stop_scenario(run_id: int, as_json: bool) -> None:
     """Stop a run: its rules are disabled, their counters stay."""
-    run = scenarios.status(scenarios.stop(scenarios.get(run_id)))
+    run = control().stop_scenario(run_id)
     if as_json:
-        return print_json(ScenarioRunSchema(), run)
+        return print_json(run)
     print_run(run)

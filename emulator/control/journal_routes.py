@@ -10,18 +10,19 @@ from .schemas import JournalPageSchema, VerifyResultSchema
 from .views import bp, dumped, request_object
 
 
-def limit_arg() -> int | None:
-    value = request.args.get("limit")
+def count_arg(name: str) -> int | None:
+    """A non-negative integer query parameter (``limit``, ``after``), or None when absent."""
+    value = request.args.get(name)
     if value is None:
         return None
     if not value.isdigit():
-        raise bad_request("limit must be a non-negative integer")
+        raise bad_request(f"{name} must be a non-negative integer")
     return int(value)
 
 
 @bp.get("/tenants/<vendor>/<name>/journal")
 def read_journal(vendor: str, name: str) -> Response:
-    """Entries newest first, with the journal's bound; filters: method, path, status, since, limit.
+    """Entries newest first, with the journal's bound; filters: method, path, status, since, after, limit.
     ---
     get:
       summary: Read the journal
@@ -44,7 +45,8 @@ def read_journal(vendor: str, name: str) -> Response:
         path=request.args.get("path"),
         status=request.args.get("status"),
         since=request.args.get("since"),
-        limit=limit_arg(),
+        limit=count_arg("limit"),
+        after=count_arg("after"),
     )
     return dumped(
         JournalPageSchema(), {"bound": reader.bound(tenant), "entries": [journal.as_json(e) for e in found]}

@@ -214,6 +214,10 @@ class JournalQuerySchema(Schema):
     )
     status = fields.String(metadata={"description": "201, 4xx or 400-499"})
     since = fields.String(metadata={"description": "ISO 8601 time"})
+    after = fields.Integer(
+        validate=validate.Range(min=0),
+        metadata={"description": "only entries newer than this entry id (to follow the journal)"},
+    )
     limit = fields.Integer(validate=validate.Range(min=0), metadata={"description": "at most this many"})
 
 
