@@ -190,9 +190,9 @@ def run(block: Block, emulator: LiveEmulator) -> str:
             command, cwd=ROOT, env=emulator.env, capture_output=True, text=True, timeout=BLOCK_TIMEOUT
         )
     except subprocess.TimeoutExpired as timeout:
-        pytest.fail(
-            f"{block} did not finish within {BLOCK_TIMEOUT} s:\n{timeout.stdout or ''}", pytrace=False
-        )
+        partial = timeout.stdout or b""  # bytes, even with text=True
+        shown = partial.decode(errors="replace") if isinstance(partial, bytes) else partial
+        pytest.fail(f"{block} did not finish within {BLOCK_TIMEOUT} s:\n{shown}", pytrace=False)
     if result.returncode != 0:
         pytest.fail(
             f"{block} exited {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}",
