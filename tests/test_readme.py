@@ -5,7 +5,7 @@ process), with the shipped tenants, on a fresh SQLite database in a temporary di
 free port of 127.0.0.1. The examples say ``localhost:8000`` / ``127.0.0.1:8000``; that address is
 rewritten to the chosen port before each block runs, so nothing needs port 8000 to be free.
 
-Every ```sh block runs in bash (``set -euo pipefail``) and every ```python block in this venv's
+Every ```sh block runs in bash (``set -euo pipefail``, traced with README line numbers) and every ```python block in this venv's
 python, from the repository root (where the README's commands are written to run), with this
 venv's bin first on PATH and a ``scim-emulator`` shim (``python -m emulator``) after it. Each must
 exit 0. Blocks of other kinds are text: untagged fences (output samples, the layout picture) and
@@ -182,7 +182,8 @@ def run(block: Block, emulator: LiveEmulator) -> str:
     """Run one block once; its stdout. Fails naming the block when it exits non-zero."""
     code = ADDRESS.sub(lambda m: f"{m.group(1)}:{emulator.port}", block.code)
     if block.language == "sh":
-        command = ["bash", "-c", "set -euo pipefail\n" + code]
+        trace = f"PS4='+ README.md:$((LINENO + {block.line - 1})): '; set -x -euo pipefail\n"  # names the failing line
+        command = ["bash", "-c", trace + code]
     else:
         command = [sys.executable, "-c", code]
     try:
