@@ -47,6 +47,7 @@ class PostgresServer:
     def __init__(self, admin_url: str) -> None:
         self.admin_url = admin_url
         self.created: list[str] = []
+        self.made = 0  # databases created this session (the summary's "PostgreSQL: ran")
         self._problem: str | None = None
         self._checked = False
 
@@ -77,6 +78,7 @@ class PostgresServer:
         with psycopg.connect(self.admin_url, autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
         self.created.append(name)
+        self.made += 1
         return self.url(name)
 
     def drop(self, url: str) -> None:
@@ -102,9 +104,10 @@ class PostgresServer:
 
 
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
+def postgres(pytestconfig: pytest.Config) -> Iterator[PostgresServer]:
     """The PostgreSQL server tests may create databases on; leaves none behind."""
     server = PostgresServer(POSTGRES_ADMIN_URL)
+    halves(pytestconfig).postgres = server
     yield server
     for name in list(server.created):
         with contextlib.suppress(psycopg.Error):
@@ -231,3 +234,99 @@ def assert_scim_error(response: TestResponse, status: int, scim_type: str | None
     if scim_type is not None:
         assert body.get("scimType") == scim_type, body
     return body
+
+
+class Halves:
+    """What each environment-dependent half of the run did, as its own tests found it: no probe here.
+
+    A half ran when its tests got what they need (a PostgreSQL database made, Chromium's
+    ``browser``, the compose test's Docker ``engine``); it was skipped when those tests were
+    skipped, for the reason they gave.
+    """
+
+    NAMES = ("PostgreSQL", "Chromium", "Docker engine")
+    FIXTURES = {"Chromium": "browser", "Docker engine": "engine"}  # the fixture that gets each one
+    MODULES = {"Chromium": "tests/dashboard/test_e2e.py", "Docker engine": "tests/service/test_compose.py"}
+
+    def __init__(self) -> None:
+        self.postgres: PostgresServer | None = None
+        self.ran: dict[str, int] = dict.fromkeys(self.NAMES, 0)
+        self.skipped: dict[str, dict[str, int]] = {name: {} for name in self.NAMES}
+
+    def half_of(self, nodeid: str, fixturenames: Any, reason: str | None) -> str | None:
+        if reason and "PostgreSQL not reachable" in reason:
+            return "PostgreSQL"
+        for name, module in self.MODULES.items():
+            if nodeid.startswith(module) and (fixturenames is None or self.FIXTURES[name] in fixturenames):
+                return name
+        return None
+
+    def record(
+        self, report: pytest.TestReport | pytest.CollectReport, item: pytest.Item | None = None
+    ) -> None:
+        reason = skip_reason(report) if report.skipped else None
+        if item is not None and any(
+            mark.kwargs.get("reason") == reason for mark in item.iter_markers("skipif")
+        ):
+            return  # skipped on purpose by its own mark, not for want of the environment
+        half = self.half_of(report.nodeid, getattr(item, "fixturenames", None), reason)
+        if half is None:
+            return
+        if reason is not None:
+            self.skipped[half][reason] = self.skipped[half].get(reason, 0) + 1
+        elif getattr(report, "when", None) == "call" and half != "PostgreSQL":
+            self.ran[half] += 1
+
+    def lines(self) -> list[str]:
+        if self.postgres is not None:
+            self.ran["PostgreSQL"] = self.postgres.made
+        shown = []
+        for name in self.NAMES:
+            ran, skipped = self.ran[name], self.skipped[name]
+            unit = "database" if name == "PostgreSQL" else "test"
+            parts = [f"ran ({counted(ran, unit)})"] if ran else []
+            parts += [f"skipped ({counted(count, 'test')}): {reason}" for reason, count in skipped.items()]
+            shown.append(f"{name + ':':15}" + ("; ".join(parts) or "not run: no selected test needs it"))
+        return shown
+
+
+HALVES = pytest.StashKey[Halves]()
+
+
+def counted(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def halves(config: pytest.Config) -> Halves:
+    if HALVES not in config.stash:
+        config.stash[HALVES] = Halves()
+    return config.stash[HALVES]
+
+
+def skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    reason = reason.removeprefix("Skipped: ")
+    return reason.splitlines()[0] if reason else "no reason given"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    halves(item.config).record(report, item)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
+    report = yield
+    if report.skipped:  # a module skipped whole (Playwright not installed)
+        halves(collector.config).record(report)
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """One line per environment-dependent half: ran, or skipped and why."""
+    terminalreporter.write_sep("-", "environment-dependent halves")
+    for line in halves(config).lines():
+        terminalreporter.write_line(line)
