@@ -211,6 +211,22 @@ def test_the_console_script_serves_the_shipped_tenants(fresh: FreshVenv, tmp_pat
         )
         assert status == 200 and isinstance(users, dict) and users["totalResults"] == 0
         assert "authorization    Bearer generic-acme-token" in banner
+        # the CLI of the installed copy lists them from the running server, over HTTP: with one
+        # made there (a local database would have the shipped tenants too, not this one)
+        made = urllib.request.Request(
+            f"http://127.0.0.1:{port}/_emulator/tenants",
+            data=json.dumps({"vendor": "generic", "name": "served-only"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(made, timeout=10) as response:
+            assert response.status == 201
+        listed = fresh.run(
+            str(fresh.bin / "scim-emulator"), "tenants", "list", "--json",
+            cwd=tmp_path, EMULATOR_URL=f"http://127.0.0.1:{port}", DATABASE_URL=f"sqlite:///{tmp_path / 'no.db'}",
+        )  # fmt: skip
+        assert listed.returncode == 0, listed.stderr
+        served = {(t["vendor"], t["name"]) for t in json.loads(listed.stdout)["tenants"]}
+        assert ("generic", "served-only") in served and ("generic", "acme") in served
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
