@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from marshmallow import Schema
 
-from . import credentials, fixtures, journal, tenants
+from . import control_http, credentials, fixtures, journal, tenants
 from .control.schemas import (
     CredentialListingSchema,
     CredentialStateSchema,
@@ -203,21 +203,8 @@ class RemoteEmulator:
 
     def call(self, method: str, path: str, body: Body | None = None, query: Body | None = None) -> Any:
         """One control-plane request: its decoded JSON answer (None when empty), or a ScimError."""
-        url = f"{self.url}/_emulator{path}"
-        params = {k: v for k, v in (query or {}).items() if v is not None}
-        if params:
-            url += "?" + urllib.parse.urlencode(params)
-        headers = {"Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        if self.admin_token:
-            headers["Authorization"] = f"Bearer {self.admin_token}"
-        request = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-                raw = response.read()
+            raw = control_http.send(self.url, method, path, body, query, self.admin_token, TIMEOUT)
         except urllib.error.HTTPError as error:
             raise self.refusal(error.code, error.read()) from None
         except OSError as error:  # refused, unknown host, timed out
@@ -228,7 +215,7 @@ class RemoteEmulator:
         try:
             return json.loads(raw)
         except ValueError:
-            raise Unreachable(f"{self.url} answered {url} with something other than JSON") from None
+            raise Unreachable(f"{self.url} answered {path} with something other than JSON") from None
 
     def answer(self, method: str, path: str, body: Body | None = None, query: Body | None = None) -> Body:
         """A call answered with a JSON object (every control-plane answer but a 204)."""

@@ -31,6 +31,8 @@ from typing import Any
 
 import pytest
 
+from . import control_http
+
 SCIM = "/scim/v2"
 TIMEOUT = 30.0  # seconds for one control-plane call
 Key = tuple[str, str]
@@ -55,21 +57,10 @@ class ControlPlane:
 
     def call(self, method: str, path: str, body: Any = None, query: dict[str, Any] | None = None) -> Any:
         """Send one request; the decoded JSON answer (None when empty), or EmulatorError."""
-        url = f"{self.base_url}/_emulator{path}"
-        params = {k: v for k, v in (query or {}).items() if v is not None}
-        if params:
-            url += "?" + urllib.parse.urlencode(params)
-        headers = {"Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        if self.admin_token:
-            headers["Authorization"] = f"Bearer {self.admin_token}"
-        request = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-                return decode(response.read())
+            return decode(
+                control_http.send(self.base_url, method, path, body, query, self.admin_token, TIMEOUT)
+            )
         except urllib.error.HTTPError as error:
             raise EmulatorError(method, path, error.code, decode(error.read())) from None
 
