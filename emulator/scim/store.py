@@ -89,6 +89,16 @@ TOUCH = (
     .where(*VERSION_READ)
     .values({name: bindparam(name) for name in ("updated_at", "version")})
 )
+# a deleted resource leaves every group it was a member of: each such group is at a new version
+GROUPS_LEFT = (
+    update(Resource.__table__)
+    .where(
+        Resource.__table__.c.pk.in_(
+            select(Membership.group_pk).where(Membership.member_pk == bindparam("member"))
+        )
+    )
+    .values(version=Resource.__table__.c.version + 1, updated_at=bindparam("now"))
+)
 DROP_VALUES = delete(ResourceValue).where(ResourceValue.resource_pk == bindparam("pk"))
 GROUPS = (
     select(Membership.member_pk, Resource.scim_id, Resource.data)
@@ -331,6 +341,10 @@ class Store:
         return meant
 
     def delete(self, row: Resource) -> None:
+        """Delete a resource; the groups it was a member of move to a new version, since their
+        members change (the memberships go by the foreign keys' ON DELETE CASCADE)."""
+        db.session.flush()
+        db.session.connection().execute(GROUPS_LEFT, {"member": row.pk, "now": utcnow()})
         db.session.delete(row)
         db.session.flush()
 

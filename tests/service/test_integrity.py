@@ -200,6 +200,21 @@ def test_group_version_advances_once_for_every_membership_change(
     assert len({a.headers["ETag"] for a in answers}) == PARALLEL
 
 
+def test_deleting_a_member_moves_its_groups_to_a_new_version(
+    database_url: str, serve: Callable[..., Server]
+) -> None:
+    server = serve(database_url, workers=2)
+    client = Client(server, create_tenant(server))
+    user = client.user("ada")["id"]
+    group = client.create(
+        "/Groups", {"schemas": [GROUP], "displayName": "staff", "members": [{"value": user}]}
+    )
+    assert client.request("DELETE", f"/Users/{user}").status_code == 204
+    after = client.request("GET", f"/Groups/{group['id']}")
+    assert after.json().get("members", []) == []
+    assert after.headers["ETag"] != group["meta"]["version"]
+
+
 def delete_while_adding(client: Client, groups: list[str], user: str) -> list[requests.Response]:
     """DELETE a user while as many clients add it to a group each, all at once."""
 
