@@ -16,7 +16,13 @@ class Tenant(db.Model):
     """One emulated vendor tenant, addressed as (vendor, name)."""
 
     __tablename__ = "tenant"
-    __table_args__ = (UniqueConstraint("vendor", "name", name="uq_tenant_vendor_name"),)
+    # ids are never reused (SQLite would give a deleted tenant's id to the next one created, and a
+    # request still in flight to the deleted tenant would write into the new one). create_all does
+    # not alter an existing table: a database file created before keeps reusing ids until recreated
+    __table_args__ = (
+        UniqueConstraint("vendor", "name", name="uq_tenant_vendor_name"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     vendor: Mapped[str] = mapped_column(String(40))
@@ -74,6 +80,7 @@ class Credential(db.Model):
     """A secret a tenant accepts, stored only as a hash."""
 
     __tablename__ = "credential"
+    __table_args__ = {"sqlite_autoincrement": True}  # a credential's id names one credential for good
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)

@@ -1,7 +1,8 @@
 """The request flow, top to bottom: every request the emulator answers goes through ``serve``.
 
-The addressed tenant is resolved once, then a fault rule may fire, then a SCIM request is
-authenticated the vendor's way, then the surface's own guard and the view run; on the finished
+The addressed tenant is resolved once, then a SCIM request is authenticated the vendor's way,
+then a fault rule may fire (so rules count only requests of the tenant's own clients), then the
+surface's own guard and the view run; on the finished
 response a fault may corrupt it, the journal records what the client was sent, and the
 request's write is committed or rolled back. ``Emulator.full_dispatch_request`` calls it, so
 Flask's routing, error handlers and sessions work as usual around it.
@@ -24,7 +25,7 @@ TENANT_SURFACES = frozenset({scim.bp.name, oauth.bp.name})  # blueprints that se
 
 
 def serve(app: Flask) -> Response:
-    """Answer the current request: tenant, faults, authentication, view; then faults, journal, commit."""
+    """Answer the current request: tenant, authentication, faults, view; then faults, journal, commit."""
     app._got_first_request = True  # as Flask's own dispatch marks it (set-up methods refuse after)
     state = RequestState.begin(addressed_tenant())
     request_started.send(app, _async_wrapper=app.ensure_sync)
@@ -34,10 +35,10 @@ def serve(app: Flask) -> Response:
         if request.blueprint == scim.bp.name:
             state.writes = False  # reads first; a view that writes does it in database.write_phase()
         resolve_tenant(state, app)
-        if state.tenant is not None:
-            faults.before(state)
         if request.blueprint == scim.bp.name and request.endpoint not in scim.DISCOVERY:
             state.credential = auth.authenticate(state.tenant, state.tenant_scope.profile, request)
+        if state.tenant is not None:  # after authentication: a rule counts only the client's requests
+            faults.before(state)
         answer = app.preprocess_request()  # the surface's own guard: control plane, dashboard
         if answer is None:
             answer = app.dispatch_request()

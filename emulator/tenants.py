@@ -17,7 +17,7 @@ from .credentials import SHOWN_KINDS, account_state, credential_state
 from .errors import ScimError
 from .extensions import db
 from .inputs import Input
-from .models import Membership, Resource, ResourceValue, Tenant
+from .models import FaultRule, Membership, Resource, ResourceValue, Tenant
 from .tenancy import TenantScope, find, get, lookup, scope_of
 from .vendors import VENDORS, VendorProfile, get_profile
 
@@ -82,7 +82,13 @@ def create(data: dict[str, Any]) -> tuple[Tenant, dict[str, Any]]:
 
 
 def delete_tenant(tenant: Tenant) -> None:
-    journal.flush()  # its waiting entries go with it (a new tenant may be given its id)
+    """Delete a tenant with everything of its own: resources, credentials, journal and fault rules.
+
+    Its rules go too (they name it as "vendor/name", so a tenant created again under that name
+    would otherwise inherit them); rules scoped to its vendor or to every tenant stay.
+    """
+    journal.flush()  # its waiting entries go with it
+    db.session.execute(delete(FaultRule).where(FaultRule.tenant == tenant.key))
     db.session.delete(tenant)
     db.session.commit()
 

@@ -1,10 +1,12 @@
 """Matching fault rules to a request and applying their effects.
 
 The request flow (emulator/request_flow.py) runs ``before`` once the addressed tenant is
-resolved, before its authentication, and ``after`` on the finished response (malformed and
-truncated bodies). Counters are taken with
-atomic ``UPDATE ... RETURNING`` statements, so ``times`` and ``after`` are exact across
-workers and containers; a seeded probability draws from the match number, so the same
+resolved and a SCIM request authenticated (discovery is public; the OAuth endpoints check their
+client in the view, after it), and ``after`` on the finished response (malformed and truncated
+bodies). So a rule counts only the tenant's own clients' requests: one to a tenant that does not
+exist is a 404, and one that fails authentication a 401, before any rule sees it. Counters are
+taken with atomic ``UPDATE ... RETURNING`` statements, so ``times`` and ``after`` are exact
+across workers and containers; a seeded probability draws from the match number, so the same
 seed gives the same sequence however requests are spread over workers.
 """
 
@@ -212,7 +214,7 @@ def choose(state: RequestState, vendor: str, name: str) -> Chosen | None:
 
 
 def before(state: RequestState) -> None:
-    """Apply a firing rule's effect before the request is authenticated or served."""
+    """Apply a firing rule's effect to an authenticated (or public) request before it is served."""
     assert state.scope is not None, "faults apply to a resolved tenant's requests"
     tenant = state.scope.tenant
     rule = choose(state, tenant.vendor, tenant.name)

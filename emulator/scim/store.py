@@ -20,7 +20,7 @@ from .. import clock
 from ..clock import utcnow
 from ..errors import ScimError, bad_request, conflict, not_found
 from ..extensions import db
-from ..models import Membership, Resource, ResourceValue
+from ..models import Membership, Resource, ResourceValue, Tenant
 from ..prepared import Prepared
 from ..tenants import TenantScope
 from .schema import ResourceType
@@ -51,6 +51,12 @@ GET = select(Resource).where(
     Resource.resource_type == bindparam("resource_type"),
     Resource.scim_id == bindparam("scim_id"),
 )
+# the row a write changes, locked until the write commits: FOR NO KEY UPDATE on PostgreSQL, where a
+# second writer of the row then waits and reads the row as the first one left it (NO KEY: a group's
+# member add, which holds its members FOR KEY SHARE, need not wait for a PATCH of a member); SQLite's
+# compiler drops the clause, its writer transaction (BEGIN IMMEDIATE) already holding the whole
+# database. Read afresh even if the session holds the object, or the lock would guard a stale copy.
+GET_FOR_WRITE = GET.with_for_update(key_share=True).execution_options(populate_existing=True)
 MEMBERS = (
     select(Membership.group_pk, Resource.scim_id, Membership.display, Membership.ref, Membership.kind)
     .join(Resource, Resource.pk == Membership.member_pk)
@@ -65,12 +71,33 @@ INSERT = Prepared(insert(Resource.__table__), RESOURCE_COLUMNS)
 # the members of one group: a group's answer, 10,000 rows for a big group (no SQLAlchemy row per member)
 MEMBERS_OF_ONE = Prepared(MEMBERS.where(Membership.group_pk == bindparam("pk")))
 INSERT_VALUE = Prepared(insert(ResourceValue.__table__), ("resource_pk", "tenant_id", "attribute", "value"))
+# writes check the version they read: no UPDATE lands on a row changed since (the lock above makes
+# that a safeguard rather than a path taken)
+VERSION_READ = (
+    Resource.__table__.c.pk == bindparam("row_pk"),
+    Resource.__table__.c.version == bindparam("read"),
+)
 UPDATE = (
     update(Resource.__table__)
-    .where(Resource.__table__.c.pk == bindparam("row_pk"))
+    .where(*VERSION_READ)
     .values(
         {name: bindparam(name) for name in ("data", "unique_key", "external_id", "updated_at", "version")}
     )
+)
+TOUCH = (
+    update(Resource.__table__)
+    .where(*VERSION_READ)
+    .values({name: bindparam(name) for name in ("updated_at", "version")})
+)
+# a deleted resource leaves every group it was a member of: each such group is at a new version
+GROUPS_LEFT = (
+    update(Resource.__table__)
+    .where(
+        Resource.__table__.c.pk.in_(
+            select(Membership.group_pk).where(Membership.member_pk == bindparam("member"))
+        )
+    )
+    .values(version=Resource.__table__.c.version + 1, updated_at=bindparam("now"))
 )
 DROP_VALUES = delete(ResourceValue).where(ResourceValue.resource_pk == bindparam("pk"))
 GROUPS = (
@@ -126,11 +153,15 @@ class Store:
             Resource.tenant_id == self.tenant_id, Resource.resource_type == self.resource_type.name
         )
 
-    def get(self, scim_id: str) -> Resource:
+    def get(self, scim_id: str, *, for_write: bool = False) -> Resource:
+        """A resource by id; ``for_write``: the row a PUT, PATCH or DELETE changes, locked until its
+        write phase commits, so that read, If-Match check and write are one step however many
+        clients change the row at once."""
         if not storable(scim_id):
             raise not_found(f"{self.resource_type.name} {scim_id!r} not found")
         row = db.session.execute(
-            GET, {"tenant_id": self.tenant_id, "resource_type": self.resource_type.name, "scim_id": scim_id}
+            GET_FOR_WRITE if for_write else GET,
+            {"tenant_id": self.tenant_id, "resource_type": self.resource_type.name, "scim_id": scim_id},
         ).scalar_one_or_none()
         if row is None:
             raise not_found(f"{self.resource_type.name} {scim_id} not found")
@@ -238,8 +269,7 @@ class Store:
         try:
             pk = INSERT.insert(db.session.connection(), values)
         except IntegrityError:
-            db.session.rollback()
-            raise conflict(self.uniqueness_message(self.unique_name)) from None
+            raise self.refusal(conflict(self.uniqueness_message(self.unique_name))) from None
         row = ResourceRow(pk=pk, **values)
         self.index_values(row, document, fresh=True)
         if members:
@@ -272,16 +302,9 @@ class Store:
             "unique_key": self.key(self.unique_value(document)),
             "external_id": document.get("externalId"),
             "updated_at": utcnow(),
-            "version": (row.version or 0) + 1,
+            "version": row.version + 1,
         }
-        db.session.flush()  # anything the ORM still holds goes first
-        try:
-            db.session.connection().execute(UPDATE, {"row_pk": row.pk, **values})
-        except IntegrityError:
-            db.session.rollback()
-            raise conflict(self.uniqueness_message(self.unique_name)) from None
-        for name, value in values.items():
-            set_committed_value(row, name, value)
+        self.write_version(row, UPDATE, values)
         if any(before.get(name) != document.get(name) for name in self.indexed):
             self.index_values(row, document)
         if members is not None:
@@ -289,10 +312,39 @@ class Store:
             self.add_members(row, members)
 
     def touch(self, row: Resource) -> None:
-        row.updated_at = utcnow()
-        row.version = (row.version or 0) + 1
+        """A new version of a row whose document stays (a group whose members changed)."""
+        self.write_version(row, TOUCH, {"updated_at": utcnow(), "version": row.version + 1})
+
+    def write_version(self, row: Resource, statement: Any, values: dict[str, Any]) -> None:
+        """One UPDATE of ``values`` by primary key and the version read, then set on the row as
+        committed: the ORM's unit of work cost more than the statement (a PATCH's most expensive
+        step). A row changed since it was read is a 412, as a stale If-Match is."""
+        db.session.flush()  # anything the ORM still holds goes first
+        try:
+            result = db.session.connection().execute(
+                statement, {"row_pk": row.pk, "read": row.version, **values}
+            )
+        except IntegrityError:
+            raise self.refusal(conflict(self.uniqueness_message(self.unique_name))) from None
+        if result.rowcount != 1:
+            raise ScimError(412, f"version mismatch: the resource changed while {etag(row)} was written")
+        for name, value in values.items():
+            set_committed_value(row, name, value)
+
+    def refusal(self, meant: ScimError) -> ScimError:
+        """What a constraint the database refused means: the write is rolled back, and if its tenant
+        was deleted meanwhile that is the answer (404), else ``meant`` (a clash on a unique value)."""
+        db.session.rollback()
+        exists = db.session.execute(select(Tenant.id).where(Tenant.id == self.tenant_id)).first()
+        if exists is None:
+            return not_found(f"tenant {self.scope.tenant.key} was deleted while this request ran")
+        return meant
 
     def delete(self, row: Resource) -> None:
+        """Delete a resource; the groups it was a member of move to a new version, since their
+        members change (the memberships go by the foreign keys' ON DELETE CASCADE)."""
+        db.session.flush()
+        db.session.connection().execute(GROUPS_LEFT, {"member": row.pk, "now": utcnow()})
         db.session.delete(row)
         db.session.flush()
 
@@ -332,7 +384,12 @@ class Store:
     # -- members ----------------------------------------------------------------------------
 
     def member_pks(self, members: Iterable[Any]) -> dict[str, int]:
-        """Resolve member ids to rows of this tenant; unknown ids are dropped or a 400 (quirk)."""
+        """Resolve member ids to rows of this tenant; unknown ids are dropped or a 400 (quirk).
+
+        The rows found stay until the write commits: FOR KEY SHARE on PostgreSQL makes a
+        concurrent DELETE of a member wait (or, committed first, leaves the member unknown here),
+        so a membership never names a deleted resource; SQLite's writer holds the database.
+        """
         ids = []
         for member in members:
             value = member.get("value") if isinstance(member, dict) else None
@@ -344,7 +401,9 @@ class Store:
         for start in range(0, len(lookup), 500):
             chunk = lookup[start : start + 500]
             rows = db.session.execute(
-                select(Resource.scim_id, Resource.pk).where(*self.of_tenant(), Resource.scim_id.in_(chunk))
+                select(Resource.scim_id, Resource.pk)
+                .where(*self.of_tenant(), Resource.scim_id.in_(chunk))
+                .with_for_update(read=True, key_share=True)
             )
             found.update((scim_id, pk) for scim_id, pk in rows)
         missing = [i for i in ids if i not in found]
@@ -378,7 +437,11 @@ class Store:
                 "kind": text_or_none(member.get("type")),
             }
         if new:
-            db.session.execute(insert(Membership), list(new.values()))
+            try:
+                db.session.execute(insert(Membership), list(new.values()))
+            except IntegrityError:  # a member deleted since it was found: the locks above rule it out
+                gone = ", ".join(m["value"] for m in members if pks.get(m["value"]) in new)
+                raise self.refusal(bad_request(f"member(s) not found in this tenant: {gone}")) from None
 
     def remove_members(self, row: Resource, members: list[Any]) -> None:
         pks = list(self.member_pks_lenient(members))

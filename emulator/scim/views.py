@@ -153,7 +153,7 @@ def get_resource(endpoint: str, scim_id: str) -> Response:
 def replace_resource(endpoint: str, scim_id: str) -> Response:
     store, body = store_for(endpoint), read_json()
     with database.write_phase():
-        row = store.get(scim_id)
+        row = store.get(scim_id, for_write=True)
         precondition(row, request.headers.get("If-Match"))
         operations.replace(store, row, body)
     return one(store, row)
@@ -164,7 +164,7 @@ def patch_resource(endpoint: str, scim_id: str) -> Response:
     store = store_for(endpoint)
     changes = operations.read(store, read_json())
     with database.write_phase():
-        row = store.get(scim_id)
+        row = store.get(scim_id, for_write=True)
         precondition(row, request.headers.get("If-Match"))
         operations.patch(store, row, changes)
     if scope().quirk("patch_response") == "no_content" and not representation_asked():
@@ -181,7 +181,7 @@ def representation_asked() -> bool:
 def delete_resource(endpoint: str, scim_id: str) -> Response:
     store = store_for(endpoint)
     with database.write_phase():
-        row = store.get(scim_id)
+        row = store.get(scim_id, for_write=True)
         precondition(row, request.headers.get("If-Match"))
         operations.delete(store, row)
     return Response(status=204)
