@@ -2,9 +2,8 @@
 
 The addressed tenant is resolved once, then a SCIM request is authenticated the vendor's way,
 then a fault rule may fire (so rules count only requests of the tenant's own clients), then the
-surface's own guard and the view run; on the finished
-response a fault may corrupt it, the journal records what the client was sent, and the
-request's write is committed or rolled back. ``Emulator.full_dispatch_request`` calls it, so
+surface's own guard and the view run; on the finished response a fault may corrupt it, the
+journal records what the client was sent, and the request's write is committed or rolled back. ``Emulator.full_dispatch_request`` calls it, so
 Flask's routing, error handlers and sessions work as usual around it.
 """
 
