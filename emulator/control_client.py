@@ -140,11 +140,7 @@ class LocalEmulator:
     def read_journal(self, vendor: str, name: str, filters: Body) -> Body:
         """A page of the journal; the transaction ends with the read, so a follower holds no lock while it waits."""
         try:
-            tenant = tenants.get(vendor, name)
-            reader = journal.read()
-            found = reader.entries(tenant, **filters)
-            page = {"bound": reader.bound(tenant), "entries": [journal.as_json(e) for e in found]}
-            return dumped(JournalPageSchema(), page)
+            return dumped(JournalPageSchema(), journal.read().page(tenants.get(vendor, name), **filters))
         finally:
             # outside a request a transaction is a writer's: held while following, every
             # worker's writes would queue behind the CLI

@@ -440,6 +440,11 @@ class JournalReader:
             found = [e for e in found if status_matches(e.status, status)]
         return found[:limit] if limit is not None else found
 
+    def page(self, tenant: Tenant, **filters: Any) -> dict[str, Any]:
+        """What ``GET .../journal`` answers: the entries ``entries`` finds, as JSON, and the bound."""
+        found = self.entries(tenant, **filters)
+        return {"bound": self.bound(tenant), "entries": [as_json(e) for e in found]}
+
     def bound(self, tenant: Tenant) -> dict[str, Any]:
         """How the journal is bounded, so a trimmed journal is never mistaken for a complete one.
 

@@ -37,10 +37,8 @@ def read_journal(vendor: str, name: str) -> Response:
         400: Error
         404: Error
     """
-    tenant = tenants.get(vendor, name)
-    reader = journal.read()
-    found = reader.entries(
-        tenant,
+    page = journal.read().page(
+        tenants.get(vendor, name),
         method=request.args.get("method"),
         path=request.args.get("path"),
         status=request.args.get("status"),
@@ -48,9 +46,7 @@ def read_journal(vendor: str, name: str) -> Response:
         limit=count_arg("limit"),
         after=count_arg("after"),
     )
-    return dumped(
-        JournalPageSchema(), {"bound": reader.bound(tenant), "entries": [journal.as_json(e) for e in found]}
-    )
+    return dumped(JournalPageSchema(), page)
 
 
 @bp.delete("/tenants/<vendor>/<name>/journal")
